@@ -1,0 +1,105 @@
+"""One problem+json shape (RFC 9457) for every error the API returns.
+
+Shape: ``type``, ``title``, ``status``, ``detail``, ``instance``, ``code`` and, for schema
+errors, ``invalidParams`` (a list of ``name``/``code``/``reason``, as the Dutch API Design Rules
+use it). Tests pin this shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, json, request
+from werkzeug.exceptions import HTTPException
+
+from gateway.errors import ApiProblem, InvalidRequest, PayloadTooLarge, SluisError
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger(__name__)
+
+
+def problem_type(code: str) -> str:
+    return f"urn:sluis:problem:{code}"
+
+
+def problem_response(
+    status: int, code: str, title: str, detail: str, **extra: Any
+) -> Response:
+    body: dict[str, Any] = {
+        "type": problem_type(code),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+        "code": code,
+    }
+    body.update({k: v for k, v in extra.items() if v is not None})
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_MEDIA_TYPE)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Signature realm="sluis"'
+    return response
+
+
+def _flatten_messages(messages: Any, prefix: str = "") -> list[dict[str, str]]:
+    """marshmallow/webargs messages -> invalidParams entries (name, code, reason)."""
+    out: list[dict[str, str]] = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if key in ("json", "query", "headers", "form", "files", "path") and not prefix:
+                name = ""
+            out.extend(_flatten_messages(value, name))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        out.extend({"name": prefix or "body", "code": "invalid", "reason": m} for m in messages)
+    elif isinstance(messages, list):
+        for i, value in enumerate(messages):
+            out.extend(_flatten_messages(value, f"{prefix}[{i}]"))
+    else:
+        out.append({"name": prefix or "body", "code": "invalid", "reason": str(messages)})
+    return out
+
+
+def render_sluis_error(error: SluisError) -> Response:
+    if not isinstance(error, ApiProblem):
+        log.error("request failed: %s (%s)", error.code, type(error).__name__)
+    return problem_response(error.status, error.code, error.title, error.detail, **error.extra)
+
+
+def render_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    data = getattr(error, "data", None)
+    if status == 422 and isinstance(data, dict) and "messages" in data:
+        invalid = _flatten_messages(data["messages"])
+        first = invalid[0] if invalid else {"name": "body", "reason": "invalid"}
+        return problem_response(
+            400,
+            InvalidRequest.code,
+            InvalidRequest.title,
+            f"The request is not valid: {first['name']}: {first['reason']}",
+            invalidParams=invalid,
+        )
+    if status == 413:
+        return problem_response(
+            413,
+            PayloadTooLarge.code,
+            PayloadTooLarge.title,
+            "The request body is larger than this gateway accepts (SLUIS_MAX_REQUEST_BYTES).",
+        )
+    code = (error.name or "error").lower().replace(" ", "-")
+    return problem_response(status, code, error.name or "Error", error.description or "")
+
+
+def render_unexpected(error: Exception) -> Response:
+    # Never a traceback or exception text to the client; the log gets the type only, because
+    # exception messages can carry data from the request.
+    log.error("unexpected %s while handling %s", type(error).__name__, request.endpoint)
+    return problem_response(
+        500, "internal-error", "Internal error", "The gateway failed to handle this request."
+    )
+
+
+def install(app: Flask) -> None:
+    app.register_error_handler(SluisError, render_sluis_error)
+    app.register_error_handler(HTTPException, render_http_exception)
+    app.register_error_handler(Exception, render_unexpected)

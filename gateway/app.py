@@ -1,0 +1,39 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+
+from gateway import __version__
+from gateway.api import health, problems
+from gateway.instance import Instance, load_instance
+from gateway.settings import Settings
+from gateway.web import EXTENSION_KEY, close_request_connection, headers
+from gateway.web import access as access_guard
+
+
+def create_app(settings: Settings, *, instance: Instance | None = None) -> Flask:
+    """Build the gateway's Flask app from one settings object.
+
+    Loads the instance first (keys, database, migrations), so a misconfigured gateway refuses to
+    start with a :class:`~gateway.errors.StartupError` instead of failing on its first request.
+    """
+    app = Flask("gateway")
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        JSON_SORT_KEYS=False,
+        API_TITLE="Sluis gateway API",
+        API_VERSION=__version__,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    app.extensions[EXTENSION_KEY] = instance or load_instance(settings)
+    api = Api(app)
+    api.register_blueprint(health.blp)
+    problems.install(app)  # after Api(), so our handlers replace flask-smorest's
+    access_guard.install(app)
+    headers.install(app)
+    app.teardown_appcontext(close_request_connection)
+    return app

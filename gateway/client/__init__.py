@@ -1,0 +1,1 @@
+"""The partner client: what landlords, the municipality and AMW run (``gateway-client``)."""

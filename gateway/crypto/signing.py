@@ -1,0 +1,63 @@
+"""Ed25519 signing keys (the gateway's own; partners' come with the envelope module)."""
+
+from __future__ import annotations
+
+import nacl.exceptions
+import nacl.signing
+
+from gateway.crypto.errors import KeyFormatError, SignatureInvalid
+from gateway.crypto.fingerprint import fingerprint
+
+SEED_BYTES = 32
+PUBLIC_KEY_BYTES = 32
+SIGNATURE_BYTES = 64
+
+
+class SigningKey:
+    """An Ed25519 private key. ``repr`` shows only the public fingerprint."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, key: nacl.signing.SigningKey) -> None:
+        self._key = key
+
+    @classmethod
+    def generate(cls) -> SigningKey:
+        return cls(nacl.signing.SigningKey.generate())
+
+    @classmethod
+    def from_seed(cls, seed: bytes) -> SigningKey:
+        if len(seed) != SEED_BYTES:
+            raise KeyFormatError(f"An Ed25519 seed is {SEED_BYTES} bytes, not {len(seed)}.")
+        return cls(nacl.signing.SigningKey(seed))
+
+    def export_seed(self) -> bytes:
+        """The 32 secret seed bytes, for writing to a 0600 key file. Handle with care."""
+        return bytes(self._key)
+
+    @property
+    def public_key(self) -> bytes:
+        return bytes(self._key.verify_key)
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint("ed25519", self.public_key)
+
+    def sign(self, message: bytes) -> bytes:
+        """Return the 64-byte detached Ed25519 signature over ``message``."""
+        return bytes(self._key.sign(message).signature)
+
+    def __repr__(self) -> str:
+        return f"SigningKey(ed25519, fingerprint={self.fingerprint!r})"
+
+
+def verify_signature(public_key: bytes, message: bytes, signature: bytes) -> None:
+    """Raise :class:`SignatureInvalid` unless ``signature`` is valid for ``message``."""
+    if len(public_key) != PUBLIC_KEY_BYTES:
+        raise KeyFormatError(f"An Ed25519 public key is 32 bytes, not {len(public_key)}.")
+    if len(signature) != SIGNATURE_BYTES:
+        raise SignatureInvalid(f"An Ed25519 signature is 64 bytes, not {len(signature)}.")
+    try:
+        nacl.signing.VerifyKey(public_key).verify(message, signature)
+    except nacl.exceptions.BadSignatureError:
+        raise SignatureInvalid("The Ed25519 signature does not verify.") from None

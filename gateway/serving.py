@@ -1,0 +1,50 @@
+"""Running the app under gunicorn from inside the ``gateway serve`` command.
+
+The app is built once in the master (``preload_app``) after every start-up check passed; the
+workers fork from it and each opens its own database connections per request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from gateway.settings import Settings
+
+# No query strings in the access log (%(U)s is the path only): nothing personal leaves in logs.
+ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+
+
+def gunicorn_options(settings: Settings) -> dict[str, Any]:
+    return {
+        "bind": settings.bind,
+        "workers": settings.workers,
+        "worker_class": "gthread",
+        "threads": 4,
+        "preload_app": True,
+        "timeout": 30,
+        "graceful_timeout": 10,
+        "accesslog": "-",
+        "access_log_format": ACCESS_LOG_FORMAT,
+        "errorlog": "-",
+        "loglevel": settings.log_level.lower(),
+        "limit_request_line": 8190,
+        "limit_request_fields": 100,
+        "proc_name": "sluis-gateway",
+    }
+
+
+class GatewayServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
+    def __init__(self, app: Flask, settings: Settings) -> None:
+        self._app = app
+        self._options = gunicorn_options(settings)
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self._app

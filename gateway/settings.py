@@ -1,0 +1,125 @@
+"""The gateway's configuration: one frozen, typed, validated object.
+
+Settings are read from environment variables (``Settings.from_env``) or built directly in tests.
+Every setting is listed in :data:`SETTINGS_DOC`; a test checks that README.md documents each one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from gateway.errors import ConfigError
+
+PREFIX = "SLUIS_"
+
+#: Environment variable -> (settings attribute, one-line description, default shown to users).
+SETTINGS_DOC: dict[str, tuple[str, str, str]] = {
+    "SLUIS_DATA_DIR": ("data_dir", "Folder for the database and other state.", "var/data"),
+    "SLUIS_DB_PATH": ("db_path", "The SQLCipher database file.", "$SLUIS_DATA_DIR/sluis.db"),
+    "SLUIS_KEY_DIR": ("key_dir", "Folder holding the gateway's key files (0700).", "keys"),
+    "SLUIS_POLICY_DIR": ("policy_dir", "Folder holding the covenant policy files.", "policies"),
+    "SLUIS_BIND": ("bind", "Address and port gunicorn listens on.", "127.0.0.1:8000"),
+    "SLUIS_WORKERS": ("workers", "Number of gunicorn worker processes (1-64).", "2"),
+    "SLUIS_MAX_REQUEST_BYTES": (
+        "max_request_bytes",
+        "Largest request body accepted; larger ones get 413.",
+        "10485760",
+    ),
+    "SLUIS_LOG_LEVEL": ("log_level", "DEBUG, INFO, WARNING or ERROR.", "INFO"),
+}
+
+_BIND_RE = re.compile(r"^(?P<host>[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:]+\]):(?P<port>[0-9]{1,5})$")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the gateway needs to know about where it runs."""
+
+    data_dir: Path = Path("var/data")
+    db_path: Path | None = None
+    key_dir: Path = Path("keys")
+    policy_dir: Path = Path("policies")
+    bind: str = "127.0.0.1:8000"
+    workers: int = 2
+    max_request_bytes: int = 10 * 1024 * 1024
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        if not _BIND_RE.match(self.bind):
+            raise ConfigError(
+                f"SLUIS_BIND is {self.bind!r}; it must be HOST:PORT, for example 127.0.0.1:8000."
+            )
+        port = int(self.bind.rsplit(":", 1)[1])
+        if not 1 <= port <= 65535:
+            raise ConfigError(f"SLUIS_BIND port {port} is outside 1-65535.")
+        if not 1 <= self.workers <= 64:
+            raise ConfigError(f"SLUIS_WORKERS is {self.workers}; it must be between 1 and 64.")
+        if not 1024 <= self.max_request_bytes <= 1024**3:
+            raise ConfigError(
+                f"SLUIS_MAX_REQUEST_BYTES is {self.max_request_bytes}; "
+                "it must be between 1024 and 1073741824."
+            )
+        if self.log_level not in _LOG_LEVELS:
+            raise ConfigError(
+                f"SLUIS_LOG_LEVEL is {self.log_level!r}; "
+                f"it must be one of {', '.join(_LOG_LEVELS)}."
+            )
+
+    @property
+    def database_path(self) -> Path:
+        """The database file: ``db_path`` if set, else ``data_dir/sluis.db``."""
+        return self.db_path if self.db_path is not None else self.data_dir / "sluis.db"
+
+    @property
+    def db_key_path(self) -> Path:
+        return self.key_dir / "db.key"
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.key_dir / "gateway-signing.key"
+
+    @property
+    def signing_public_key_path(self) -> Path:
+        return self.key_dir / "gateway-signing.pub"
+
+    @property
+    def log_level_number(self) -> int:
+        return int(logging.getLevelName(self.log_level))
+
+    def with_changes(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from ``SLUIS_*`` variables; unknown ``SLUIS_*`` names are an error."""
+        env = os.environ if environ is None else environ
+        unknown = sorted(k for k in env if k.startswith(PREFIX) and k not in SETTINGS_DOC)
+        if unknown:
+            raise ConfigError(
+                f"Unknown setting {unknown[0]}: the settings are "
+                f"{', '.join(SETTINGS_DOC)} (see README, Configuration)."
+            )
+        values: dict[str, Any] = {}
+        for name, (attr, _doc, _default) in SETTINGS_DOC.items():
+            raw = env.get(name)
+            if raw is None or raw == "":
+                continue
+            if attr in ("data_dir", "db_path", "key_dir", "policy_dir"):
+                values[attr] = Path(raw)
+            elif attr in ("workers", "max_request_bytes"):
+                try:
+                    values[attr] = int(raw)
+                except ValueError:
+                    raise ConfigError(f"{name} is {raw!r}; it must be a whole number.") from None
+            elif attr == "log_level":
+                values[attr] = raw.upper()
+            else:
+                values[attr] = raw
+        return cls(**values)

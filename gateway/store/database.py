@@ -1,0 +1,147 @@
+"""Opening the encrypted database: key, pragmas, and clear errors when that fails."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+import sqlcipher3
+
+from gateway.errors import DatabaseOpenError, KeyFileError
+
+#: ``PRAGMA application_id`` of every Sluis database: "SLUS".
+APPLICATION_ID = 0x534C5553
+DB_KEY_BYTES = 32
+_PLAIN_SQLITE_MAGIC = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 10_000
+
+
+class Cursor(Protocol):
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+    @property
+    def rowcount(self) -> int: ...
+
+
+class Connection(Protocol):
+    """The part of a DB-API connection the store uses (``sqlcipher3`` ships no type hints)."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Cursor: ...
+    def executemany(self, sql: str, parameters: Any, /) -> Cursor: ...
+    def close(self) -> None: ...
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+
+class DatabaseKey:
+    """The 32-byte raw SQLCipher key. ``repr`` never shows it."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: bytes) -> None:
+        if len(raw) != DB_KEY_BYTES:
+            raise KeyFileError(f"A database key is {DB_KEY_BYTES} bytes, not {len(raw)}.")
+        self._raw = raw
+
+    @classmethod
+    def from_file_text(cls, text: bytes, *, path: Path) -> DatabaseKey:
+        """Parse a key file: 64 hexadecimal characters and an optional newline."""
+        stripped = text.strip()
+        try:
+            raw = bytes.fromhex(stripped.decode("ascii"))
+        except (UnicodeDecodeError, ValueError):
+            raw = b""
+        if len(stripped) != 2 * DB_KEY_BYTES or len(raw) != DB_KEY_BYTES:
+            raise KeyFileError(
+                f"The database key {path} is not a Sluis database key "
+                "(expected 64 hexadecimal characters)."
+            )
+        return cls(raw)
+
+    def to_file_text(self) -> bytes:
+        return self._raw.hex().encode("ascii") + b"\n"
+
+    def pragma(self) -> str:
+        # The raw-key form x'..' skips SQLCipher's PBKDF2: opening a connection stays cheap.
+        return f"PRAGMA key = \"x'{self._raw.hex()}'\""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DatabaseKey) and hmac.compare_digest(self._raw, other._raw)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __repr__(self) -> str:
+        return "DatabaseKey(<secret>)"
+
+
+class Database:
+    """Where the database lives and how to open it; opens one connection per call."""
+
+    def __init__(self, path: Path, key: DatabaseKey) -> None:
+        self.path = path
+        self._key = key
+
+    def connect(self) -> Connection:
+        """Open a keyed connection with Sluis's pragmas, or raise DatabaseOpenError."""
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        conn = sqlcipher3.connect(
+            str(self.path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+        )
+        try:
+            conn.execute("PRAGMA cipher_log_level = NONE")  # no decrypt noise on stderr
+            conn.execute(self._key.pragma())
+            conn.execute("PRAGMA temp_store = MEMORY")
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlcipher3.DatabaseError:
+                raise self._open_error() from None
+            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA trusted_schema = OFF")
+        except BaseException:
+            conn.close()
+            raise
+        return conn  # type: ignore[no-any-return]
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        conn = self.connect()
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def _open_error(self) -> DatabaseOpenError:
+        with self.path.open("rb") as fh:
+            head = fh.read(len(_PLAIN_SQLITE_MAGIC))
+        if head == _PLAIN_SQLITE_MAGIC:
+            return DatabaseOpenError(
+                f"The file {self.path} is an unencrypted SQLite database, not a Sluis database: "
+                "point SLUIS_DB_PATH at the Sluis database or move this file away."
+            )
+        return DatabaseOpenError(
+            f"The database {self.path} cannot be decrypted with the key in SLUIS_KEY_DIR: "
+            "either db.key is not the key this database was created with, or the file is not a "
+            "Sluis database. Restore the original db.key (never re-run `gateway init --force` "
+            "on a live instance)."
+        )
+
+
+@contextmanager
+def transaction(conn: Connection) -> Iterator[Connection]:
+    """One write transaction (BEGIN IMMEDIATE ... COMMIT); rolled back on any exception."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
