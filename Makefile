@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEMO   := var/demo
 DEMO_ENV := SLUIS_DATA_DIR=$(DEMO) SLUIS_KEY_DIR=$(DEMO)/keys SLUIS_POLICY_DIR=policies
 
-.PHONY: run test lint typecheck unit install clean
+.PHONY: run test lint typecheck unit install clean bench
 
 install: $(STAMP)
 
@@ -21,7 +21,7 @@ run: $(STAMP)
 	$(DEMO_ENV) $(BIN)/gateway serve
 
 lint: $(STAMP)
-	$(BIN)/ruff check gateway tests wsgi.py
+	$(BIN)/ruff check gateway tests benchmarks wsgi.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy gateway
@@ -30,6 +30,9 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest --cov --cov-report=term
 
 test: lint typecheck unit
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage *.egg-info
