@@ -9,7 +9,7 @@ from gateway import __version__
 from gateway.api import health, problems
 from gateway.instance import Instance, load_instance
 from gateway.settings import Settings
-from gateway.web import EXTENSION_KEY, close_request_connection, headers
+from gateway.web import API_KEY, EXTENSION_KEY, close_request_connection, headers
 from gateway.web import access as access_guard
 
 
@@ -31,6 +31,7 @@ def create_app(settings: Settings, *, instance: Instance | None = None) -> Flask
     )
     app.extensions[EXTENSION_KEY] = instance or load_instance(settings)
     api = Api(app)
+    app.extensions[API_KEY] = api
     api.register_blueprint(health.blp)
     problems.install(app)  # after Api(), so our handlers replace flask-smorest's
     access_guard.install(app)

@@ -33,6 +33,9 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "limit_request_line": 8190,
         "limit_request_fields": 100,
         "proc_name": "sluis-gateway",
+        # gunicorn >= 24 opens a runtime control socket in the user's home by default; the
+        # gateway is managed by its process supervisor, so none is opened.
+        "control_socket_disable": True,
     }
 
 
@@ -44,7 +47,8 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no
 
     def load_config(self) -> None:
         for key, value in self._options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # older gunicorn lacks newer settings
+                self.cfg.set(key, value)
 
     def load(self) -> Flask:
         return self._app

@@ -46,9 +46,12 @@ def _flatten_messages(messages: Any, prefix: str = "") -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
     if isinstance(messages, dict):
         for key, value in messages.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            if key in ("json", "query", "headers", "form", "files", "path") and not prefix:
-                name = ""
+            if isinstance(key, int):
+                name = f"{prefix}[{key}]"
+            elif not prefix and key in ("json", "query", "headers", "form", "files", "path"):
+                name = ""  # webargs' location level: not part of the field's name
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
             out.extend(_flatten_messages(value, name))
     elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
         out.extend({"name": prefix or "body", "code": "invalid", "reason": m} for m in messages)

@@ -8,6 +8,7 @@ from gateway.instance import Instance
 from gateway.store import Connection
 
 EXTENSION_KEY = "sluis.instance"
+API_KEY = "sluis.api"  # the flask-smorest Api, for registering blueprints
 
 
 def current_instance() -> Instance:

@@ -6,6 +6,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from gateway.errors import Forbidden
+from gateway.web import API_KEY
 from gateway.web.access import public_endpoints
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance", "code"}
@@ -64,3 +65,32 @@ def test_unexpected_error_leaks_no_text(app: Flask, client: FlaskClient) -> None
     assert response.status_code == 500
     assert "Jansen" not in response.get_data(as_text=True)
     assert response.get_json()["code"] == "internal-error"
+
+
+def test_schema_errors_become_400_with_invalid_params(app: Flask, client: FlaskClient) -> None:
+    from flask_smorest import Blueprint
+    from marshmallow import Schema, fields
+
+    class ProbeSchema(Schema):
+        count = fields.Integer(required=True)
+        items = fields.List(fields.Nested(lambda: ItemSchema()))
+
+    class ItemSchema(Schema):
+        name = fields.String(required=True)
+
+    blp = Blueprint("probe", __name__)
+
+    @blp.post("/probe-schema")
+    @blp.arguments(ProbeSchema)
+    def probe_schema(body: dict[str, object]) -> str:
+        return "ok"
+
+    app.extensions[API_KEY].register_blueprint(blp)
+    public_endpoints(app)["probe.probe_schema"] = "test probe"
+    response = client.post("/probe-schema", json={"count": "many", "items": [{}], "extra": 1})
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["code"] == "invalid-request"
+    names = {p["name"] for p in body["invalidParams"]}
+    assert {"count", "items[0].name", "extra"} <= names
+    assert body["detail"].startswith("The request is not valid: ")
