@@ -57,8 +57,13 @@ class Figure:
         return ", ".join(parts)
 
 
-def rate(work: Callable[[], object], *, items_per_call: int = 1, min_seconds: float = 0.3,
-         repeats: int = 3) -> float:
+def rate(
+    work: Callable[[], object],
+    *,
+    items_per_call: int = 1,
+    min_seconds: float = 0.3,
+    repeats: int = 3,
+) -> float:
     """Best-of-``repeats`` throughput of ``work`` in items per second."""
     best = 0.0
     for _ in range(repeats):
@@ -96,8 +101,10 @@ def _fmt(value: float | None) -> str:
 
 def table(figures: list[Figure]) -> str:
     """A Markdown table: figure, value, floor, ratio, goal, verdict."""
-    rows = ["| figure | Sluis | floor (same run) | ratio | goal | met |",
-            "| --- | ---: | ---: | ---: | --- | --- |"]
+    rows = [
+        "| figure | Sluis | floor (same run) | ratio | goal | met |",
+        "| --- | ---: | ---: | ---: | --- | --- |",
+    ]
     for f in figures:
         floor = f"{_fmt(f.floor)} ({f.floor_name})" if f.floor is not None else "-"
         ratio = f"{f.ratio:.0%}" if f.ratio is not None else "-"

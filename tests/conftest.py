@@ -11,7 +11,16 @@ from flask.testing import FlaskClient
 
 from gateway.app import create_app
 from gateway.instance import Instance, init_instance, load_instance
+from gateway.policy import Policy, load_policy
 from gateway.settings import Settings
+
+POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
+
+
+@pytest.fixture(scope="session")
+def weert() -> Policy:
+    """The shipped Weert covenant policy, loaded once."""
+    return load_policy(POLICY_DIR)
 
 
 @pytest.fixture
@@ -19,7 +28,7 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(
         data_dir=tmp_path / "data",
         key_dir=tmp_path / "keys",
-        policy_dir=Path(__file__).resolve().parent.parent / "policies",
+        policy_dir=POLICY_DIR,
     )
 
 

@@ -32,8 +32,13 @@ def test_health_through_real_gunicorn(settings: Settings, gateway_env: dict[str,
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLUIS_")}
     env.update(gateway_env, SLUIS_BIND=f"127.0.0.1:{port}")
-    subprocess.run([sys.executable, "-m", "gateway", "init"], env=env, check=True, timeout=60,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "gateway", "init"],
+        env=env,
+        check=True,
+        timeout=60,
+        capture_output=True,
+    )
     log = settings.data_dir.parent / "serve.log"
     with Path(log).open("wb") as out:
         server = subprocess.Popen(

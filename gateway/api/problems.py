@@ -23,9 +23,7 @@ def problem_type(code: str) -> str:
     return f"urn:sluis:problem:{code}"
 
 
-def problem_response(
-    status: int, code: str, title: str, detail: str, **extra: Any
-) -> Response:
+def problem_response(status: int, code: str, title: str, detail: str, **extra: Any) -> Response:
     body: dict[str, Any] = {
         "type": problem_type(code),
         "title": title,

@@ -37,6 +37,7 @@ def test_oversized_body_is_413(app: Flask, client: FlaskClient) -> None:
         from flask import request
 
         return str(len(request.get_data()))
+
     public_endpoints(app)["probe_size"] = "test probe"
     response = client.post("/probe-size", data=b"x" * 5000)
     assert response.status_code == 413

@@ -1,0 +1,1 @@
+"""Services: the use cases that combine the pure layers (policy, crypto) with the store."""

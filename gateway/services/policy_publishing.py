@@ -1,0 +1,58 @@
+"""Publishing a policy version: canonical bundle, gateway signature, stored version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from gateway.crypto import SigningKey, verify_signature
+from gateway.policy import Policy, canonical_bytes
+from gateway.store import Connection, transaction
+from gateway.store import policy_versions as versions_store
+from gateway.store.policy_versions import PublishedPolicy
+
+#: Domain separation: a policy signature can never be mistaken for another gateway signature.
+SIGNATURE_CONTEXT = b"sluis-policy-bundle-v1\x00"
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    version: PublishedPolicy
+    newly_published: bool
+
+
+def sign_bundle(key: SigningKey, bundle: bytes) -> bytes:
+    return key.sign(SIGNATURE_CONTEXT + bundle)
+
+
+def verify_bundle(public_key: bytes, bundle: bytes, signature: bytes) -> None:
+    """Raise SignatureInvalid unless ``signature`` is the gateway's over ``bundle``."""
+    verify_signature(public_key, SIGNATURE_CONTEXT + bundle, signature)
+
+
+def publish(
+    conn: Connection,
+    policy: Policy,
+    key: SigningKey,
+    *,
+    now: datetime,
+    effective_from: date,
+    published_by: str,
+    label: str = "",
+) -> PublishResult:
+    """Sign and store ``policy``; publishing the same version again changes nothing."""
+    bundle = canonical_bytes(policy)
+    version = PublishedPolicy(
+        version_id=policy.version_id,
+        bundle=bundle,
+        signature=sign_bundle(key, bundle),
+        key_fingerprint=key.fingerprint,
+        published_at=now.isoformat(timespec="seconds"),
+        effective_from=effective_from.isoformat(),
+        published_by=published_by,
+        label=label,
+    )
+    with transaction(conn):
+        fresh = versions_store.insert_if_new(conn, version)
+        stored = version if fresh else versions_store.require(conn, policy.version_id)
+    return PublishResult(stored, fresh)
