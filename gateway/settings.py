@@ -34,7 +34,7 @@ SETTINGS_DOC: dict[str, tuple[str, str, str]] = {
     "SLUIS_LOG_LEVEL": ("log_level", "DEBUG, INFO, WARNING or ERROR.", "INFO"),
 }
 
-_BIND_RE = re.compile(r"^(?P<host>[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:]+\]):(?P<port>[0-9]{1,5})$")
+_BIND_RE = re.compile(r"^(?P<host>[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:]+\]):(?P<port>[0-9]{1,5})\Z")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from gateway import __version__
-from gateway.cli import init_cmd, policy_cmd, serve_cmd
+from gateway.cli import init_cmd, partner_cmd, policy_cmd, serve_cmd
 from gateway.errors import SluisError
 
 EXIT_ERROR = 2
@@ -39,6 +39,8 @@ def cli() -> None:
 cli.add_command(init_cmd.init)
 cli.add_command(serve_cmd.serve)
 cli.add_command(policy_cmd.policy)
+cli.add_command(partner_cmd.partner)
+cli.add_command(partner_cmd.key)
 
 
 def main() -> None:

@@ -9,9 +9,9 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from gateway.policy.model import CATEGORIES, FIELD_TYPES, ROLES
 
-SLUG = validate.Regexp(r"^[a-z][a-z0-9-]{0,62}$", error="must be a lowercase slug (a-z, 0-9, -)")
+SLUG = validate.Regexp(r"^[a-z][a-z0-9-]{0,62}\Z", error="must be a lowercase slug (a-z, 0-9, -)")
 FIELD_ID = validate.Regexp(
-    r"^[a-z][a-z0-9_]{0,62}$", error="must be a lowercase name (a-z, 0-9, _)"
+    r"^[a-z][a-z0-9_]{0,62}\Z", error="must be a lowercase name (a-z, 0-9, _)"
 )
 TEXT = validate.Length(min=1, max=2000)
 SHORT = validate.Length(min=1, max=300)

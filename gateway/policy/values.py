@@ -15,11 +15,11 @@ from decimal import Decimal, InvalidOperation
 
 from gateway.policy.model import Condition, FieldDef, Flow, Policy
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[A-Za-z]{2,}$")
-_PHONE = re.compile(r"^\+?[0-9 ()-]{8,20}$")
-_POSTAL = re.compile(r"^[1-9][0-9]{3} ?[A-Z]{2}$")
-_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
-_DECIMAL = re.compile(r"^-?[0-9]{1,9}(\.[0-9]{1,2})?$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[A-Za-z]{2,}\Z")
+_PHONE = re.compile(r"^\+?[0-9 ()-]{8,20}\Z")
+_POSTAL = re.compile(r"^[1-9][0-9]{3} ?[A-Z]{2}\Z")
+_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])\Z")
+_DECIMAL = re.compile(r"^-?[0-9]{1,9}(\.[0-9]{1,2})?\Z")
 MAX_TEXT = 10_000
 
 

@@ -17,7 +17,7 @@ import sqlcipher3
 from gateway.errors import DatabaseOpenError, SchemaVersionError
 from gateway.store.database import APPLICATION_ID, Connection, transaction
 
-_NAME_RE = re.compile(r"^(?P<number>[0-9]{4})_(?P<name>[a-z0-9_]+)\.sql$")
+_NAME_RE = re.compile(r"^(?P<number>[0-9]{4})_(?P<name>[a-z0-9_]+)\.sql\Z")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,577 @@
+"""The Sluis envelope, version 1: a clear header plus, per recipient, a sealed projection.
+
+Construction (docs/ENVELOPE.md has the full specification and the reasoning):
+
+- Each recipient's projection (its fields only) is encrypted with a libsodium sealed box to that
+  recipient's X25519 key: a fresh ephemeral X25519 key, nonce = BLAKE2b-192(epk || rpk),
+  XSalsa20-Poly1305. The plaintext binds the SHA-256 of the canonical header, the recipient id
+  and the recipient key id, so a ciphertext cannot be moved to another header or recipient.
+- The sender signs, with Ed25519, a context string and the canonical JSON of the header together
+  with the SHA-256 of every ciphertext. The gateway can verify the sender without decrypting.
+
+``open_envelope`` returns fields only after every check passed; every failure raises its own
+subclass of :class:`EnvelopeError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any, Protocol
+
+import nacl.exceptions
+import nacl.public
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from gateway.crypto.canonical import MAX_SAFE_INTEGER, canonical_json, check_fields
+from gateway.crypto.encoding import b64u_decode, b64u_encode
+from gateway.crypto.errors import (
+    BindingMismatch,
+    DecryptionFailed,
+    EnvelopeMalformed,
+    EnvelopeTooLarge,
+    ManifestMismatch,
+    NotARecipient,
+    UnsupportedVersion,
+)
+from gateway.crypto.fingerprint import fingerprint
+from gateway.crypto.keys import PartnerKeyPair, PublicKeys
+from gateway.crypto.signing import verify_signature
+
+VERSION = 1
+SIGNATURE_CONTEXT = b"sluis-envelope-v1\x00"
+MAX_ENVELOPE_BYTES = 1024 * 1024
+MAX_RECIPIENTS = 16
+MAX_FIELDS = 200
+MAX_ROUTING = 16
+MESSAGE_ID_BYTES = 16
+SEALED_OVERHEAD = 32 + 16  # ephemeral public key + Poly1305 tag
+
+_SLUG = validate.Regexp(r"^[a-z][a-z0-9-]{0,62}\Z")
+_FIELD = re.compile(r"[a-z][a-z0-9_]{0,62}")
+_KEY_ID = validate.Regexp(r"^[a-z2-7]{24}\Z")
+_REF = validate.Regexp(r"^[A-Za-z0-9_-]{8,86}\Z")
+_CREATED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+
+
+class SenderKeys(Protocol):
+    """Where an opener finds the sender's Ed25519 key; raises UnknownSenderKey/SenderKeyRevoked."""
+
+    def ed25519_for(self, partner: str, key_id: str, when: datetime) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class RecipientEntry:
+    partner: str
+    key_id: str  # compact fingerprint of the X25519 key the projection is sealed to
+    fields: tuple[str, ...]  # sorted field names: the manifest
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.partner, "key": self.key_id, "fields": list(self.fields)}
+
+
+@dataclass(frozen=True)
+class Header:
+    message_id: str
+    flow: str
+    policy_version: str
+    sender: str
+    sender_key_id: str
+    created: str
+    recipients: tuple[RecipientEntry, ...]
+    case_ref: str | None = None
+    subject_ref: str | None = None
+    routing: Mapping[str, str | bool | int] = field(default_factory=dict)
+    version: int = VERSION
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "v": self.version,
+            "id": self.message_id,
+            "flow": self.flow,
+            "policy": self.policy_version,
+            "sender": self.sender,
+            "sender_key": self.sender_key_id,
+            "created": self.created,
+            "case": self.case_ref,
+            "subject": self.subject_ref,
+            "routing": dict(self.routing),
+            "recipients": [r.to_json() for r in self.recipients],
+        }
+
+    @cached_property
+    def canonical_bytes(self) -> bytes:
+        """RFC 8785 bytes of the header (computed once per header object)."""
+        return canonical_json(self.to_json())
+
+    def canonical(self) -> bytes:
+        return self.canonical_bytes
+
+    def recipient(self, partner: str) -> RecipientEntry | None:
+        for entry in self.recipients:
+            if entry.partner == partner:
+                return entry
+        return None
+
+    def created_at(self) -> datetime:
+        return datetime.fromisoformat(self.created[:-1]).replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    header: Header
+    payloads: Mapping[str, bytes]  # recipient partner id -> sealed box
+    signature: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "header": self.header.to_json(),
+            "payloads": {k: b64u_encode(v) for k, v in sorted(self.payloads.items())},
+            "signature": b64u_encode(self.signature),
+        }
+
+    def to_bytes(self) -> bytes:
+        """The canonical wire form (RFC 8785 JSON)."""
+        return self.wire_bytes
+
+    @cached_property
+    def wire_bytes(self) -> bytes:
+        return canonical_json(self.to_json())
+
+    @property
+    def digest(self) -> bytes:
+        """SHA-256 of the canonical envelope: the hash the register records."""
+        return hashlib.sha256(self.to_bytes()).digest()
+
+
+@dataclass(frozen=True)
+class Opened:
+    header: Header
+    fields: Mapping[str, Any]
+
+
+def envelope_hash(envelope: Envelope) -> bytes:
+    return envelope.digest
+
+
+def _signed_bytes(header: Header, payloads: Mapping[str, bytes]) -> bytes:
+    """Context || RFC 8785 of {"header": header, "payloads": {id: b64u(sha256(box))}}.
+
+    Built by concatenation: "header" sorts before "payloads", so this equals canonical_json of
+    that object (a test checks it) without encoding the header a second time."""
+    hashes = {k: b64u_encode(hashlib.sha256(v).digest()) for k, v in payloads.items()}
+    return b"".join(
+        (
+            SIGNATURE_CONTEXT,
+            b'{"header":',
+            header.canonical_bytes,
+            b',"payloads":',
+            canonical_json(hashes),
+            b"}",
+        )
+    )
+
+
+def _header_hash(header: Header) -> str:
+    return b64u_encode(hashlib.sha256(header.canonical_bytes).digest())
+
+
+def _seal_box(recipient: bytes, plaintext: bytes, ephemeral: nacl.public.PrivateKey) -> bytes:
+    """libsodium's crypto_box_seal, with the ephemeral key given (for test vectors)."""
+    epk = bytes(ephemeral.public_key)
+    nonce = hashlib.blake2b(epk + recipient, digest_size=24).digest()
+    box = nacl.public.Box(ephemeral, nacl.public.PublicKey(recipient))
+    return epk + bytes(box.encrypt(plaintext, nonce).ciphertext)
+
+
+def _fresh_ephemeral() -> nacl.public.PrivateKey:
+    return nacl.public.PrivateKey.generate()
+
+
+def seal(
+    sender: PartnerKeyPair,
+    *,
+    flow: str,
+    policy_version: str,
+    projections: Mapping[str, tuple[PublicKeys, Mapping[str, Any]]],
+    created: datetime,
+    case_ref: str | None = None,
+    subject_ref: str | None = None,
+    routing: Mapping[str, str | bool | int] | None = None,
+    message_id: str | None = None,
+    ephemeral: Callable[[], nacl.public.PrivateKey] = _fresh_ephemeral,
+) -> Envelope:
+    """Seal one projection per recipient and sign; ``projections`` maps recipient id to
+    (its public keys, its fields). ``message_id`` and ``ephemeral`` exist for test vectors."""
+    entries = []
+    for partner, (keys, values) in sorted(projections.items()):
+        if keys.partner != partner:
+            raise EnvelopeMalformed(f"The keys given for '{partner}' belong to '{keys.partner}'.")
+        check_fields(dict(values))
+        entries.append(RecipientEntry(partner, keys.encryption_key_id, tuple(sorted(values))))
+    header = Header(
+        message_id=message_id or b64u_encode(secrets.token_bytes(MESSAGE_ID_BYTES)),
+        flow=flow,
+        policy_version=policy_version,
+        sender=sender.partner,
+        sender_key_id=sender.public.key_id,
+        created=created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        recipients=tuple(entries),
+        case_ref=case_ref,
+        subject_ref=subject_ref,
+        routing=dict(routing or {}),
+    )
+    _validate_header(header.to_json())  # a sender never emits what a verifier would refuse
+    bound = _header_hash(header)
+    payloads = {}
+    for entry in entries:
+        keys, values = projections[entry.partner]
+        plaintext = canonical_json(
+            {
+                "binding": {"header": bound, "recipient": entry.partner, "key": entry.key_id},
+                "fields": dict(values),
+            }
+        )
+        payloads[entry.partner] = _seal_box(keys.x25519, plaintext, ephemeral())
+    signature = sender.signing_key.sign(_signed_bytes(header, payloads))
+    envelope = Envelope(header, payloads, signature)
+    if len(envelope.to_bytes()) > MAX_ENVELOPE_BYTES:
+        raise EnvelopeTooLarge(f"The sealed envelope exceeds {MAX_ENVELOPE_BYTES} bytes.")
+    return envelope
+
+
+# --- parsing ----------------------------------------------------------------------------------
+
+
+class RecipientSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    id = fields.String(required=True, validate=_SLUG)
+    key = fields.String(required=True, validate=_KEY_ID)
+    fields_ = fields.List(
+        fields.String(validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,62}\Z")),
+        data_key="fields",
+        required=True,
+        validate=validate.Length(1, MAX_FIELDS),
+    )
+
+
+class HeaderSchema(Schema):
+    """The header's schema, documented form; ``_validate_header`` is its fast twin."""
+
+    class Meta:
+        unknown = RAISE
+
+    v = fields.Integer(required=True, strict=True)
+    id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{22}\Z"))
+    flow = fields.String(required=True, validate=_SLUG)
+    policy = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}\Z"))
+    sender = fields.String(required=True, validate=_SLUG)
+    sender_key = fields.String(required=True, validate=_KEY_ID)
+    created = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z"),
+    )
+    case = fields.String(required=True, allow_none=True, validate=_REF)
+    subject = fields.String(required=True, allow_none=True, validate=_REF)
+    routing = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,62}\Z")),
+        values=fields.Raw(),
+        required=True,
+        validate=validate.Length(max=MAX_ROUTING),
+    )
+    recipients = fields.List(
+        fields.Nested(RecipientSchema), required=True, validate=validate.Length(1, MAX_RECIPIENTS)
+    )
+
+    @validates_schema
+    def _rules(self, data: dict[str, Any], **_: Any) -> None:
+        ids = [r["id"] for r in data.get("recipients", [])]
+        if ids != sorted(set(ids)):
+            raise ValidationError("recipients must be sorted by id, each once", "recipients")
+        for r in data.get("recipients", []):
+            if r["fields_"] != sorted(set(r["fields_"])):
+                raise ValidationError("fields must be sorted, each once", "recipients")
+        for value in data.get("routing", {}).values():
+            if isinstance(value, bool):
+                continue
+            if isinstance(value, int):
+                if abs(value) > MAX_SAFE_INTEGER:
+                    raise ValidationError("routing numbers are within +-2**53", "routing")
+                continue
+            if not isinstance(value, str) or len(value) > 200 or not _encodable(value):
+                raise ValidationError(
+                    "routing values are short text, whole numbers or booleans", "routing"
+                )
+
+
+_HEADER_KEYS = frozenset(
+    {
+        "v",
+        "id",
+        "flow",
+        "policy",
+        "sender",
+        "sender_key",
+        "created",
+        "case",
+        "subject",
+        "routing",
+        "recipients",
+    }
+)
+_RE_ID = re.compile(r"[A-Za-z0-9_-]{22}")
+_RE_SLUG = re.compile(r"[a-z][a-z0-9-]{0,62}")
+_RE_POLICY = re.compile(r"[0-9a-f]{64}")
+_RE_KEY_ID = re.compile(r"[a-z2-7]{24}")
+_RE_REF = re.compile(r"[A-Za-z0-9_-]{8,86}")
+
+
+def _bad(what: str) -> EnvelopeMalformed:
+    return EnvelopeMalformed(f"The envelope header is not valid: {what}.")
+
+
+def _text(doc: dict[str, Any], key: str, pattern: re.Pattern[str]) -> str:
+    value = doc[key]
+    if not isinstance(value, str) or pattern.fullmatch(value) is None:
+        raise _bad(f"'{key}' has the wrong form")
+    return value
+
+
+def _optional_ref(doc: dict[str, Any], key: str) -> str | None:
+    return None if doc[key] is None else _text(doc, key, _RE_REF)
+
+
+def _routing(value: Any) -> dict[str, str | bool | int]:
+    if not isinstance(value, dict) or len(value) > MAX_ROUTING:
+        raise _bad(f"'routing' is an object of at most {MAX_ROUTING} attributes")
+    for key, item in value.items():
+        if _FIELD.fullmatch(key) is None:
+            raise _bad(f"routing attribute '{key}' has the wrong form")
+        if isinstance(item, bool):
+            continue
+        if isinstance(item, int):
+            if abs(item) > MAX_SAFE_INTEGER:
+                raise _bad(f"routing attribute '{key}' is out of range")
+        elif not isinstance(item, str) or len(item) > 200 or not _encodable(item):
+            raise _bad("routing values are short text, whole numbers or booleans")
+    return value
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _recipients(value: Any) -> tuple[RecipientEntry, ...]:
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_RECIPIENTS:
+        raise _bad(f"'recipients' is a list of 1 to {MAX_RECIPIENTS}")
+    entries = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) != {"id", "key", "fields"}:
+            raise _bad("each recipient has exactly: id, key, fields")
+        names = item["fields"]
+        if (
+            not isinstance(names, list)
+            or not 1 <= len(names) <= MAX_FIELDS
+            or not all(isinstance(n, str) and _FIELD.fullmatch(n) for n in names)
+        ):
+            raise _bad(f"a recipient's fields are 1 to {MAX_FIELDS} field names")
+        if names != sorted(set(names)):
+            raise _bad("fields must be sorted, each once")
+        entries.append(
+            RecipientEntry(
+                _text(item, "id", _RE_SLUG), _text(item, "key", _RE_KEY_ID), tuple(names)
+            )
+        )
+    ids = [e.partner for e in entries]
+    if ids != sorted(set(ids)):
+        raise _bad("recipients must be sorted by id, each once")
+    return tuple(entries)
+
+
+def _validate_header(doc: Any) -> Header:
+    """Strict header validation on the hot path. Accepts exactly what ``HeaderSchema`` accepts
+    (a differential property test pins this); hand-written because loading the marshmallow
+    schema costs several times the whole cryptographic floor of opening an envelope."""
+    if not isinstance(doc, dict):
+        raise _bad("it is not an object")
+    version = doc.get("v")
+    if type(version) is int and version != VERSION:
+        raise UnsupportedVersion(f"Envelope version {version} is not supported (only {VERSION}).")
+    if doc.keys() != _HEADER_KEYS:
+        unknown = sorted(set(doc) - _HEADER_KEYS)
+        missing = sorted(_HEADER_KEYS - set(doc))
+        raise _bad(f"unknown keys {unknown}" if unknown else f"missing keys {missing}")
+    if type(version) is not int:
+        raise _bad("'v' must be a whole number")
+    return Header(
+        version=version,
+        message_id=_text(doc, "id", _RE_ID),
+        flow=_text(doc, "flow", _RE_SLUG),
+        policy_version=_text(doc, "policy", _RE_POLICY),
+        sender=_text(doc, "sender", _RE_SLUG),
+        sender_key_id=_text(doc, "sender_key", _RE_KEY_ID),
+        created=_text(doc, "created", _CREATED),
+        case_ref=_optional_ref(doc, "case"),
+        subject_ref=_optional_ref(doc, "subject"),
+        routing=_routing(doc["routing"]),
+        recipients=_recipients(doc["recipients"]),
+    )
+
+
+def _first(messages: Any, path: str = "") -> str:
+    if isinstance(messages, dict):
+        key, value = next(iter(messages.items()))
+        return _first(value, f"{path}.{key}" if path else str(key))
+    if isinstance(messages, list) and messages:
+        return _first(messages[0], path)
+    return f"{path}: {messages}"
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise EnvelopeMalformed(f"The envelope repeats the key '{key}'.")
+        result[key] = value
+    return result
+
+
+def envelope_from_json(doc: Any) -> Envelope:
+    """Validate a decoded envelope object (as embedded in an API batch)."""
+    if not isinstance(doc, dict) or doc.keys() != {"header", "payloads", "signature"}:
+        raise EnvelopeMalformed("An envelope has exactly: header, payloads, signature.")
+    header = _validate_header(doc["header"])
+    raw_payloads = doc["payloads"]
+    if not isinstance(raw_payloads, dict) or sorted(raw_payloads) != [
+        r.partner for r in header.recipients
+    ]:
+        raise EnvelopeMalformed("The envelope must carry exactly one payload per listed recipient.")
+    payloads = {}
+    for partner, text in raw_payloads.items():
+        sealed = b64u_decode(text, what=f"payload for '{partner}'")
+        if len(sealed) < SEALED_OVERHEAD + 2:
+            raise EnvelopeMalformed(f"The payload for '{partner}' is too short to be sealed.")
+        payloads[partner] = sealed
+    signature = b64u_decode(doc["signature"], what="signature")
+    if len(signature) != 64:
+        raise EnvelopeMalformed("The signature is not 64 bytes.")
+    return Envelope(header, payloads, signature)
+
+
+def parse_envelope(data: bytes, *, max_bytes: int = MAX_ENVELOPE_BYTES) -> Envelope:
+    """Parse wire bytes: size first, then JSON, structure, and the exact canonical form.
+
+    Requiring the canonical form (the bytes equal RFC 8785 of what they parse to) also refuses
+    duplicate keys, whitespace and any other second spelling of the same envelope."""
+    if len(data) > max_bytes:
+        raise EnvelopeTooLarge(f"The envelope is {len(data)} bytes; the limit is {max_bytes}.")
+    try:
+        doc = json.loads(data, parse_float=_no_float, parse_constant=_no_float)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise EnvelopeMalformed("The envelope is not valid JSON.") from None
+    envelope = envelope_from_json(doc)
+    header_bytes = canonical_json(doc["header"])
+    expected = b"".join(
+        (
+            b'{"header":',
+            header_bytes,
+            b',"payloads":',
+            canonical_json(doc["payloads"]),
+            b',"signature":"',
+            doc["signature"].encode("ascii"),
+            b'"}',
+        )
+    )
+    if expected != data:
+        raise EnvelopeMalformed("The envelope is not in canonical form (RFC 8785).")
+    # Both were just computed from these very values: keep them instead of encoding again.
+    envelope.header.__dict__["canonical_bytes"] = header_bytes
+    envelope.__dict__["wire_bytes"] = data
+    return envelope
+
+
+def _no_float(text: str) -> Any:
+    raise EnvelopeMalformed("Envelopes carry no fractional numbers; amounts are text.")
+
+
+def verify_sender(envelope: Envelope, ed25519_public_key: bytes) -> None:
+    """Raise SignatureInvalid unless the sender's key signed this header and these payloads."""
+    if fingerprint("ed25519", ed25519_public_key, compact=True) != envelope.header.sender_key_id:
+        raise NotARecipient("The given key is not the key the envelope names as the sender's.")
+    verify_signature(
+        ed25519_public_key, _signed_bytes(envelope.header, envelope.payloads), envelope.signature
+    )
+
+
+def open_envelope(
+    data: bytes | Envelope, recipient: PartnerKeyPair, sender_keys: SenderKeys
+) -> Opened:
+    """Verify everything, then decrypt this recipient's projection. Raises on any failure."""
+    envelope = data if isinstance(data, Envelope) else parse_envelope(data)
+    header = envelope.header
+    sender_key = sender_keys.ed25519_for(header.sender, header.sender_key_id, header.created_at())
+    verify_sender(envelope, sender_key)
+    entry = header.recipient(recipient.partner)
+    if entry is None:
+        raise NotARecipient(f"'{recipient.partner}' is not a recipient of this envelope.")
+    if entry.key_id != recipient.public.encryption_key_id:
+        raise NotARecipient("The envelope was sealed to another key of this recipient.")
+    try:
+        plaintext = nacl.public.SealedBox(recipient.box_private_key()).decrypt(
+            envelope.payloads[recipient.partner]
+        )
+    except (nacl.exceptions.CryptoError, ValueError):
+        raise DecryptionFailed("The payload does not decrypt with this recipient's key.") from None
+    try:
+        inner = json.loads(
+            plaintext,
+            object_pairs_hook=_reject_duplicates,
+            parse_float=_no_float,
+            parse_constant=_no_float,
+        )
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise BindingMismatch("The decrypted payload is not valid JSON.") from None
+    if not isinstance(inner, dict) or set(inner) != {"binding", "fields"}:
+        raise BindingMismatch("The decrypted payload lacks its binding.")
+    expected = {"header": _header_hash(header), "recipient": entry.partner, "key": entry.key_id}
+    if inner["binding"] != expected:
+        raise BindingMismatch("The payload is bound to another header or recipient.")
+    values = inner["fields"]
+    if not isinstance(values, dict) or tuple(sorted(values)) != entry.fields:
+        raise ManifestMismatch("The decrypted fields differ from the header's manifest.")
+    check_fields(values)
+    return Opened(header, values)
+
+
+@dataclass(frozen=True)
+class TrustedSenderKeys:
+    """A fixed set of trusted sender keys: ``{(partner, key_id): ed25519}`` minus revoked ids."""
+
+    keys: Mapping[tuple[str, str], bytes]
+    revoked: frozenset[str] = frozenset()
+
+    def ed25519_for(self, partner: str, key_id: str, when: datetime) -> bytes:
+        from gateway.crypto.errors import SenderKeyRevoked, UnknownSenderKey
+
+        if key_id in self.revoked:
+            raise SenderKeyRevoked(f"The key {key_id} of '{partner}' is revoked.")
+        found = self.keys.get((partner, key_id))
+        if found is None:
+            raise UnknownSenderKey(f"No key {key_id} is known for '{partner}'.")
+        return found
+
+    @classmethod
+    def of(cls, *public: PublicKeys) -> TrustedSenderKeys:
+        return cls({(p.partner, p.key_id): p.ed25519 for p in public})
