@@ -5,20 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
-from typing import Literal
 
-FieldType = Literal[
-    "string",
-    "date",
-    "month",
-    "integer",
-    "decimal",
-    "boolean",
-    "enum",
-    "email",
-    "phone",
-    "postal-code",
-]
 FIELD_TYPES: tuple[str, ...] = (
     "string",
     "date",
