@@ -63,7 +63,8 @@ def _flatten_messages(messages: Any, prefix: str = "") -> list[dict[str, str]]:
 
 def render_sluis_error(error: SluisError) -> Response:
     if not isinstance(error, ApiProblem):
-        log.error("request failed: %s (%s)", error.code, type(error).__name__)
+        kind = type(error).__name__  # the class only: messages can carry request data
+        log.error("request failed: %s (%s)", error.code, kind)
     return problem_response(error.status, error.code, error.title, error.detail, **error.extra)
 
 
@@ -94,7 +95,8 @@ def render_http_exception(error: HTTPException) -> Response:
 def render_unexpected(error: Exception) -> Response:
     # Never a traceback or exception text to the client; the log gets the type only, because
     # exception messages can carry data from the request.
-    log.error("unexpected %s while handling %s", type(error).__name__, request.endpoint)
+    kind = type(error).__name__
+    log.error("unexpected %s while handling %s", kind, request.endpoint)
     return problem_response(
         500, "internal-error", "Internal error", "The gateway failed to handle this request."
     )
