@@ -217,3 +217,19 @@ def test_html_escapes_a_malicious_label(weert: Policy) -> None:
         assert "<script" not in page
         assert "<img" not in page
         assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+
+
+def test_register_retention_missing_or_malformed(weert: Policy) -> None:
+    def with_retention(value: dict[str, object]) -> Policy:
+        covenant = dataclasses.replace(
+            weert.covenant, register_retention_months=MappingProxyType(value)
+        )
+        return dataclasses.replace(weert, covenant=covenant)
+
+    reg = build_art30(with_retention({"processing": 84}), generated_at=WHEN)
+    assert reg.register_retention_administration_months is None
+    assert json.loads(render_json(reg))["register_retention_months"]["administration"] is None
+    assert "beheer: - maanden" in render_html(reg)
+    for bad in ("84", True, 8.4):
+        with pytest.raises(TypeError, match="whole number"):
+            build_art30(with_retention({"processing": bad}), generated_at=WHEN)
