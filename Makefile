@@ -5,8 +5,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := var/demo
 DEMO_ENV := SLUIS_DATA_DIR=$(DEMO) SLUIS_KEY_DIR=$(DEMO)/keys SLUIS_POLICY_DIR=policies
+# The Dutch API Design Rules linter (standards/README.md); npm caches in the project.
+SPECTRAL := @stoplight/spectral-cli@6.16.3
+RULESET  := standards/nl-api-design-rules.spectral.yml
+OPENAPI  := build/openapi.json
+NPM_ENV  := npm_config_cache=$(CURDIR)/.npm-cache npm_config_update_notifier=false npm_config_fund=false
 
-.PHONY: run test lint typecheck unit install clean bench
+.PHONY: run test lint typecheck apilint unit install clean bench
 
 install: $(STAMP)
 
@@ -26,13 +31,19 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy gateway
 
+apilint: $(STAMP)
+	@command -v npx >/dev/null || { echo "npx not found: installing nodejs and npm (apt-get, needs root)"; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm; }
+	$(BIN)/gateway openapi --out $(OPENAPI)
+	$(NPM_ENV) npx --yes $(SPECTRAL) lint --fail-severity=error -r $(RULESET) $(OPENAPI)
+
 unit: $(STAMP)
 	$(BIN)/python -m pytest --cov --cov-report=term
 
-test: lint typecheck unit
+test: lint typecheck apilint unit
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage *.egg-info $(OPENAPI) .npm-cache

@@ -6,7 +6,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from gateway import __version__
-from gateway.api import health, problems
+from gateway.api import docs, health, openapi, problems
 from gateway.instance import Instance, load_instance
 from gateway.settings import Settings
 from gateway.web import API_KEY, EXTENSION_KEY, close_request_connection, headers
@@ -26,13 +26,14 @@ def create_app(settings: Settings, *, instance: Instance | None = None) -> Flask
         API_TITLE="Sluis gateway API",
         API_VERSION=__version__,
         OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/api/v1",
-        OPENAPI_JSON_PATH="openapi.json",
+        # No OPENAPI_URL_PREFIX: gateway.api.docs serves the shaped document and the docs page.
     )
     app.extensions[EXTENSION_KEY] = instance or load_instance(settings)
     api = Api(app)
     app.extensions[API_KEY] = api
     api.register_blueprint(health.blp)
+    openapi.install(app, api, settings)
+    app.register_blueprint(docs.blp)
     problems.install(app)  # after Api(), so our handlers replace flask-smorest's
     access_guard.install(app)
     headers.install(app)

@@ -32,10 +32,27 @@ SETTINGS_DOC: dict[str, tuple[str, str, str]] = {
         "10485760",
     ),
     "SLUIS_LOG_LEVEL": ("log_level", "DEBUG, INFO, WARNING or ERROR.", "INFO"),
+    "SLUIS_API_CONTACT_NAME": (
+        "api_contact_name",
+        "Contact name in the OpenAPI document (`info.contact`).",
+        "Sluis gateway beheer",
+    ),
+    "SLUIS_API_CONTACT_EMAIL": (
+        "api_contact_email",
+        "Contact e-mail address in the OpenAPI document.",
+        "sluis-beheer@example.org",
+    ),
+    "SLUIS_API_CONTACT_URL": (
+        "api_contact_url",
+        "Contact web page (http or https) in the OpenAPI document.",
+        "https://example.org/sluis",
+    ),
 }
 
 _BIND_RE = re.compile(r"^(?P<host>[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:]+\]):(?P<port>[0-9]{1,5})\Z")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+_URL_RE = re.compile(r"^https?://[^\s/]+\S*\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +67,9 @@ class Settings:
     workers: int = 2
     max_request_bytes: int = 10 * 1024 * 1024
     log_level: str = "INFO"
+    api_contact_name: str = "Sluis gateway beheer"
+    api_contact_email: str = "sluis-beheer@example.org"
+    api_contact_url: str = "https://example.org/sluis"
 
     def __post_init__(self) -> None:
         if not _BIND_RE.match(self.bind):
@@ -70,6 +90,18 @@ class Settings:
             raise ConfigError(
                 f"SLUIS_LOG_LEVEL is {self.log_level!r}; "
                 f"it must be one of {', '.join(_LOG_LEVELS)}."
+            )
+        if not self.api_contact_name.strip():
+            raise ConfigError("SLUIS_API_CONTACT_NAME is empty; give the team partners can reach.")
+        if not _EMAIL_RE.match(self.api_contact_email):
+            raise ConfigError(
+                f"SLUIS_API_CONTACT_EMAIL is {self.api_contact_email!r}; "
+                "it must be an e-mail address."
+            )
+        if not _URL_RE.match(self.api_contact_url):
+            raise ConfigError(
+                f"SLUIS_API_CONTACT_URL is {self.api_contact_url!r}; "
+                "it must be an http:// or https:// URL."
             )
 
     @property

@@ -59,6 +59,9 @@ def test_settings_are_frozen() -> None:
         ({"SLUIS_MAX_REQUEST_BYTES": "10"}, "SLUIS_MAX_REQUEST_BYTES"),
         ({"SLUIS_LOG_LEVEL": "chatty"}, "SLUIS_LOG_LEVEL"),
         ({"SLUIS_DATABASE": "x"}, "SLUIS_DATABASE"),
+        ({"SLUIS_API_CONTACT_NAME": " "}, "SLUIS_API_CONTACT_NAME"),
+        ({"SLUIS_API_CONTACT_EMAIL": "nobody"}, "SLUIS_API_CONTACT_EMAIL"),
+        ({"SLUIS_API_CONTACT_URL": "ftp://example.org"}, "SLUIS_API_CONTACT_URL"),
     ],
 )
 def test_bad_setting_names_the_variable(env: dict[str, str], names: str) -> None:
@@ -76,3 +79,18 @@ def test_every_setting_is_documented_in_readme() -> None:
 def test_every_settings_field_has_an_environment_variable() -> None:
     fields = set(Settings.__dataclass_fields__)
     assert {attr for attr, _doc, _default in SETTINGS_DOC.values()} == fields
+
+
+def test_api_contact_comes_from_the_environment() -> None:
+    s = Settings.from_env(
+        {
+            "SLUIS_API_CONTACT_NAME": "Team Sluis Weert",
+            "SLUIS_API_CONTACT_EMAIL": "sluis@weert.example",
+            "SLUIS_API_CONTACT_URL": "https://weert.example/sluis",
+        }
+    )
+    assert (s.api_contact_name, s.api_contact_email, s.api_contact_url) == (
+        "Team Sluis Weert",
+        "sluis@weert.example",
+        "https://weert.example/sluis",
+    )

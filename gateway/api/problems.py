@@ -11,12 +11,37 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, json, request
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from gateway.errors import ApiProblem, InvalidRequest, PayloadTooLarge, SluisError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger(__name__)
+
+
+class InvalidParamSchema(Schema):
+    name = fields.String(required=True, metadata={"description": "The field, e.g. `rows[3].x`."})
+    code = fields.String(required=True, metadata={"description": "Machine code, e.g. `invalid`."})
+    reason = fields.String(required=True, metadata={"description": "What is wrong with it."})
+
+
+class ProblemSchema(Schema):
+    """The body of every error response (``application/problem+json``, RFC 9457)."""
+
+    type = fields.String(
+        required=True, metadata={"description": "URN of the problem: `urn:sluis:problem:<code>`."}
+    )
+    title = fields.String(required=True, metadata={"description": "Short, fixed summary."})
+    status = fields.Integer(required=True, metadata={"description": "The HTTP status code."})
+    detail = fields.String(required=True, metadata={"description": "What happened and what to do."})
+    instance = fields.String(required=True, metadata={"description": "The request path."})
+    code = fields.String(required=True, metadata={"description": "Stable machine code."})
+    invalid_params = fields.List(
+        fields.Nested(InvalidParamSchema),
+        data_key="invalidParams",
+        metadata={"description": "Only on 400 for invalid input: one entry per invalid field."},
+    )
 
 
 def problem_type(code: str) -> str:

@@ -20,5 +20,6 @@ def serve() -> None:
     click.echo(f"Sluis gateway listening on http://{host_port}")
     click.echo(f"  Health:   curl http://{host_port}/api/v1/health")
     click.echo(f"  OpenAPI:  http://{host_port}/api/v1/openapi.json")
+    click.echo(f"  API docs: http://{host_port}/api/v1/docs")
     click.echo("  Stop with Ctrl-C.")
     GatewayServer(app, settings).run()

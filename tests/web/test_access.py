@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from gateway.web.access import PUBLIC_ENDPOINTS
 
-EXPECTED_PUBLIC = {"health.Health", "api-docs.openapi_json"}
+EXPECTED_PUBLIC = {"health.Health", "api-docs.openapi_json", "api-docs.docs"}
 
 
 def test_allowlist_is_short_and_named() -> None:
