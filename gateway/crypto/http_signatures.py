@@ -398,6 +398,8 @@ def _parse_dictionary(
         raise SignatureHeaderTooLarge(f"The {name} header is longer than {limit} bytes.")
 
     def refuse_duplicate(_key: str, context: str) -> NoReturn:
+        if isinstance(malformed, ContentDigestMalformed):
+            raise ContentDigestMalformed("The Content-Digest header repeats a key.")
         if context == "dictionary":
             raise SignatureAmbiguous(f"The {name} header repeats a label.")
         raise SignatureParameterInvalid(f"The {name} header repeats a parameter.")
