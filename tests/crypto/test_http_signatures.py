@@ -6,6 +6,7 @@ import base64
 import dataclasses
 import hashlib
 from collections.abc import Mapping
+from pathlib import Path
 
 import http_sf
 import pytest
@@ -179,6 +180,28 @@ def test_rfc9530_digests_of_the_rfc_body() -> None:
         "sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:"
     )
     check_content_digest(RFC_REQUEST.headers["content-digest"], RFC_REQUEST.body)
+
+
+def test_documented_example_in_api_auth_md_is_reproduced() -> None:
+    key = SigningKey.from_seed(bytes(range(32)))
+    assert PartnerKeyPair("x", key, OTHER.box_private_key()).public.key_id == (
+        "kopiqcfxwkbrepq54otpzg6n"
+    )
+    parts = RequestParts(
+        "POST",
+        "gateway.weert.example",
+        "/api/v1/batches",
+        "dry_run=false",
+        {"Content-Type": "application/json"},
+        b'{"flow":"rent-signal","rows":[]}',
+    )
+    headers = sign_request(parts, key, "kopiqcfxwkbrepq54otpzg6n", 1764000000, NONCE)
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "API_AUTH.md").read_text()
+    for name, value in headers.items():
+        assert f"{name}: {value}\n" in doc
+    params = sluis_params(created=1764000000, keyid="kopiqcfxwkbrepq54otpzg6n")
+    base = signature_base(parts.with_headers(headers), COVERED_COMPONENTS, params)
+    assert f"```\n{base.decode()}\n```" in doc
 
 
 # --- Round trip ---------------------------------------------------------------------------------
