@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime as dt
 import hashlib
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
+import http_message_signatures as hms
 import http_sf
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -279,11 +283,7 @@ def test_signature_of_another_application_beside_ours_is_ignored() -> None:
     assert verify(parts).key_id == PARTNER.public.key_id
 
 
-# --- Interop with http-message-signatures (PyPI) ------------------------------------------------
-
-
-hms = pytest.importorskip("http_message_signatures")
-ed25519 = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.ed25519")
+# --- Interop with http-message-signatures (a test dependency in setup.cfg) ---------------------
 
 
 @dataclasses.dataclass
@@ -315,8 +315,6 @@ def _library_resolver() -> object:
 
 
 def _now() -> int:
-    import time
-
     return int(time.time())
 
 
@@ -326,8 +324,6 @@ def test_request_signed_by_http_message_signatures_verifies_here() -> None:
     signer = hms.HTTPMessageSigner(
         signature_algorithm=hms.algorithms.ED25519, key_resolver=_library_resolver()
     )
-    import datetime as dt
-
     signer.sign(
         message,
         key_id=PARTNER.public.key_id,
@@ -791,3 +787,47 @@ _HEADER_TEXT = st.text(st.characters(min_codepoint=0x09, max_codepoint=0xFF), ma
 def test_arbitrary_header_text_is_refused_with_a_typed_error(target: str, text: str) -> None:
     with pytest.raises(errors.RequestSignatureError):
         verify(SIGNED.with_headers({target: text}))
+
+
+# --- Remaining edges ----------------------------------------------------------------------------
+
+
+def test_signature_base_refuses_what_it_cannot_build() -> None:
+    with pytest.raises(errors.ComponentNotAllowed):
+        signature_base(REQUEST, ("@target-uri",), {})
+    with pytest.raises(errors.ComponentNotAllowed):
+        signature_base(REQUEST, ("Content-Type",), {})
+
+
+def test_control_character_in_covered_header_is_refused() -> None:
+    parts = forge(REQUEST, (*COVERED_COMPONENTS, "content-type"), sluis_params())
+    with pytest.raises(errors.RequestComponentInvalid):
+        verify(parts.with_headers({"Content-Type": "application/json\r\nX-Evil: 1"}))
+
+
+def test_covered_component_that_is_not_a_string_is_refused() -> None:
+    parts = signed()
+    as_token = parts.headers["signature-input"].replace('"@path"', "path")
+    with pytest.raises(errors.SignatureHeaderMalformed, match="not a string"):
+        verify(parts.with_headers({"Signature-Input": as_token}))
+
+
+def test_expires_before_created_is_refused() -> None:
+    with pytest.raises(errors.SignatureParameterInvalid, match="expires before"):
+        verify(forge(REQUEST, COVERED_COMPONENTS, sluis_params(expires=NOW - 1)))
+
+
+def test_directory_answer_for_another_key_id_is_refused() -> None:
+    def wrong(key_id: str) -> ResolvedKey:
+        return DIRECTORY[OTHER.public.key_id]
+
+    with pytest.raises(errors.KeyIdMismatch):
+        verify_request(signed(), resolve_key=wrong, policy=POLICY, now=NOW)
+
+
+def test_headers_mapping_behaves() -> None:
+    headers = Headers({"Content-Type": "a"})
+    assert len(headers) == 1
+    assert headers == {"content-type": "a"}
+    assert headers != ["content-type"]
+    assert "content-type" in repr(headers)
