@@ -7,6 +7,7 @@ from a file through this module, so the permission rule lives in one place.
 from __future__ import annotations
 
 import os
+import secrets
 import stat
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,15 +40,25 @@ def read_secret(path: Path, *, what: str) -> bytes:
 
 
 def write_secret(path: Path, data: bytes) -> None:
-    """Create ``path`` with mode 0600 holding ``data``; never overwrites an existing file."""
+    """Create ``path`` with mode 0600 holding ``data``; never overwrites an existing file.
+
+    The bytes go to a private temporary file first, which is then hard-linked to ``path``: the
+    link either appears complete or not at all (a crash leaves no half-written key), and it fails
+    with FileExistsError when another process created ``path`` first.
+    """
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        os.fchmod(fd, 0o600)  # the umask may have narrowed it; never widened
-        os.write(fd, data)
-        os.fsync(fd)
+        try:
+            os.fchmod(fd, 0o600)  # the umask may have narrowed it; never widened
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.link(tmp, path)
     finally:
-        os.close(fd)
+        tmp.unlink(missing_ok=True)
 
 
 def write_public(path: Path, data: bytes) -> None:

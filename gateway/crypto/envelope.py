@@ -353,7 +353,7 @@ def _routing(value: Any) -> dict[str, str | bool | int]:
     if not isinstance(value, dict) or len(value) > MAX_ROUTING:
         raise _bad(f"'routing' is an object of at most {MAX_ROUTING} attributes")
     for key, item in value.items():
-        if _FIELD.fullmatch(key) is None:
+        if not isinstance(key, str) or _FIELD.fullmatch(key) is None:
             raise _bad(f"routing attribute '{key}' has the wrong form")
         if isinstance(item, bool):
             continue

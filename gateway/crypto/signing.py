@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import nacl.exceptions
 import nacl.signing
 
@@ -34,6 +36,16 @@ class SigningKey:
     def export_seed(self) -> bytes:
         """The 32 secret seed bytes, for writing to a 0600 key file. Handle with care."""
         return bytes(self._key)
+
+    def derive_secret(self, context: bytes) -> bytes:
+        """A 32-byte secret for ``context``, derived from the seed (keyed BLAKE2b).
+
+        Used where the gateway needs a MAC key that an insider holding only the database key
+        cannot recompute (the register's per-entry seal). Never leaves the process.
+        """
+        if not 1 <= len(context) <= 64:
+            raise KeyFormatError("A derivation context is 1 to 64 bytes.")
+        return hashlib.blake2b(context, key=bytes(self._key), digest_size=32).digest()
 
     @property
     def public_key(self) -> bytes:
