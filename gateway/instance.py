@@ -17,6 +17,8 @@ from gateway.crypto import SigningKey
 from gateway.crypto.errors import KeyFormatError
 from gateway.errors import KeyFileError, StartupError
 from gateway.keyfiles import read_secret, set_aside, write_public, write_secret
+from gateway.register.epochs import EpochKeyring
+from gateway.register.log import Register
 from gateway.settings import Settings
 from gateway.store import Database, DatabaseKey, migrate, transaction
 from gateway.store.meta import get_meta, set_meta
@@ -30,6 +32,7 @@ class Instance:
     database: Database
     signing_key: SigningKey
     schema_version: int
+    register: Register
 
 
 @dataclass(frozen=True)
@@ -69,12 +72,19 @@ def load_instance(settings: Settings) -> Instance:
     with database.connection() as conn:
         version = migrate(conn)
         recorded = get_meta(conn, "gateway_signing_key")
+        instance_id = get_meta(conn, "instance_id") or "unnamed"
     if recorded is not None and recorded != signing_key.public_key.hex():
         raise KeyFileError(
             f"The gateway signing key {settings.signing_key_path} is not the key this instance "
             "was created with: restore the original key file."
         )
-    return Instance(settings, database, signing_key, version)
+    register = Register(signing_key, register_origin(instance_id), EpochKeyring(settings.key_dir))
+    return Instance(settings, database, signing_key, version, register)
+
+
+def register_origin(instance_id: str) -> str:
+    """The register's log name in checkpoints: unique per instance, no spaces or '+'."""
+    return f"sluis.local/register/{instance_id}"
 
 
 def init_instance(settings: Settings, *, force: bool = False) -> InitReport:

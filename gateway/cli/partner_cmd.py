@@ -45,7 +45,9 @@ def partner_add(partner_id: str, by: str) -> None:
     instance = _instance()
     policy = load_policy(instance.settings.policy_dir)
     with instance.database.connection() as conn:
-        record = directory.add_partner(conn, policy, partner_id, now=_now(), by=by)
+        record = directory.add_partner(
+            conn, policy, partner_id, now=_now(), by=by, register=instance.register
+        )
     click.echo(f"Added partner {record.id} ({record.name}).")
     click.echo(f"Next: gateway key register {record.id} PUBLIC_KEY_FILE")
 
@@ -104,8 +106,11 @@ def key_register(
     keys = _read_public(partner_id, public_key_file)
     _confirm(keys, yes)
     end = not_after.replace(hour=23, minute=59, second=59, tzinfo=UTC) if not_after else None
-    with _instance().database.connection() as conn:
-        record = directory.register_key(conn, keys, now=_now(), by=by, not_after=end)
+    instance = _instance()
+    with instance.database.connection() as conn:
+        record = directory.register_key(
+            conn, keys, now=_now(), by=by, register=instance.register, not_after=end
+        )
     click.echo(f"Registered key {record.key_id} for {partner_id}.")
 
 
@@ -118,8 +123,11 @@ def key_rotate(partner_id: str, new_public_key_file: str, by: str, yes: bool) ->
     """Make a new key active; old keys stay to verify old messages."""
     keys = _read_public(partner_id, new_public_key_file)
     _confirm(keys, yes)
-    with _instance().database.connection() as conn:
-        record, previous = directory.rotate_key(conn, keys, now=_now(), by=by)
+    instance = _instance()
+    with instance.database.connection() as conn:
+        record, previous = directory.rotate_key(
+            conn, keys, now=_now(), by=by, register=instance.register
+        )
     click.echo(f"Active key of {partner_id} is now {record.key_id}.")
     for old in previous:
         click.echo(f"Rotated (kept for old messages): {old.key_id}")
@@ -127,9 +135,15 @@ def key_rotate(partner_id: str, new_public_key_file: str, by: str, yes: bool) ->
 
 @key.command("revoke")
 @click.argument("key_id")
-@click.option("--reason", required=True, help="Why, for the register (e.g. 'laptop stolen').")
-def key_revoke(key_id: str, reason: str) -> None:
+@click.option(
+    "--reason", required=True, help="Why, kept in the key directory (e.g. 'laptop stolen')."
+)
+@click.option("--by", "by", default="gateway-admin", show_default=True)
+def key_revoke(key_id: str, reason: str, by: str) -> None:
     """Revoke a key at once: nothing signed with it is accepted any more."""
-    with _instance().database.connection() as conn:
-        record = directory.revoke_key(conn, key_id, now=_now(), reason=reason)
+    instance = _instance()
+    with instance.database.connection() as conn:
+        record = directory.revoke_key(
+            conn, key_id, now=_now(), reason=reason, by=by, register=instance.register
+        )
     click.echo(f"Revoked key {record.key_id} of {record.partner_id}.")

@@ -98,6 +98,7 @@ def publish(effective_from: datetime | None, published_by: str, label: str) -> N
             now=now,
             effective_from=start,
             published_by=published_by,
+            register=instance.register,
             label=label,
         )
     state = "Published" if result.newly_published else "Already published"

@@ -1,1 +1,2 @@
-"""The processing register, and the GDPR art. 30 register of processing activities."""
+"""The processing register (append-only, tamper-evident) and the GDPR art. 30 register of
+processing activities, both exported for the Autoriteit Persoonsgegevens."""

@@ -14,6 +14,8 @@ from gateway.crypto.errors import SenderKeyRevoked, UnknownSenderKey
 from gateway.crypto.keys import PublicKeys
 from gateway.errors import InvalidRequest, NotFound
 from gateway.policy import Policy
+from gateway.register.entry import Actor, Event, operator
+from gateway.register.log import Register
 from gateway.store import Connection, transaction
 from gateway.store import key_directory as store
 from gateway.store.key_directory import KeyDirectoryConflict, KeyRecord, PartnerRecord
@@ -24,7 +26,13 @@ def _iso(moment: datetime) -> str:
 
 
 def add_partner(
-    conn: Connection, policy: Policy, partner_id: str, *, now: datetime, by: str
+    conn: Connection,
+    policy: Policy,
+    partner_id: str,
+    *,
+    now: datetime,
+    by: str,
+    register: Register,
 ) -> PartnerRecord:
     party = policy.parties.get(partner_id)
     if party is None:
@@ -32,8 +40,19 @@ def add_partner(
             f"'{partner_id}' is not a party in the covenant policy; parties: "
             f"{', '.join(sorted(policy.parties))}."
         )
+    actor = operator(by)
     with transaction(conn):
-        return store.add_partner(conn, partner_id, party.name, now=_iso(now), by=by)
+        record = store.add_partner(conn, partner_id, party.name, now=_iso(now), by=by)
+        register.append(
+            conn, [Event("partner.added", actor, attributes={"partner": partner_id})], now=now
+        )
+    return record
+
+
+def _key_event(kind: str, actor: Actor, record: KeyRecord, **more: str) -> Event:
+    return Event(
+        kind, actor, attributes={"partner": record.partner_id, "keyId": record.key_id, **more}
+    )
 
 
 def register_key(
@@ -42,20 +61,30 @@ def register_key(
     *,
     now: datetime,
     by: str,
+    register: Register,
     not_before: datetime | None = None,
     not_after: datetime | None = None,
 ) -> KeyRecord:
     """Register a partner's first (or an additional) active key."""
+    actor = operator(by)
     record = _record(keys, now=now, by=by, not_before=not_before, not_after=not_after)
     with transaction(conn):
         store.insert_key(conn, record)
+        register.append(conn, [_key_event("key.registered", actor, record)], now=now)
     return record
 
 
 def rotate_key(
-    conn: Connection, keys: PublicKeys, *, now: datetime, by: str, not_after: datetime | None = None
+    conn: Connection,
+    keys: PublicKeys,
+    *,
+    now: datetime,
+    by: str,
+    register: Register,
+    not_after: datetime | None = None,
 ) -> tuple[KeyRecord, list[KeyRecord]]:
     """Register a new active key; the partner's previous active keys become ``rotated``."""
+    actor = operator(by)
     record = _record(keys, now=now, by=by, not_before=now, not_after=not_after)
     with transaction(conn):
         previous = store.active_keys(conn, keys.partner)
@@ -68,10 +97,29 @@ def rotate_key(
             store.set_status(
                 conn, old.key_id, "rotated", now=_iso(now), reason=f"rotated to {record.key_id}"
             )
+        register.append(
+            conn,
+            [
+                _key_event("key.rotated", actor, record, previousKeyId=old.key_id)
+                for old in previous
+            ],
+            now=now,
+        )
     return record, previous
 
 
-def revoke_key(conn: Connection, key_id: str, *, now: datetime, reason: str) -> KeyRecord:
+def revoke_key(
+    conn: Connection,
+    key_id: str,
+    *,
+    now: datetime,
+    reason: str,
+    by: str,
+    register: Register,
+) -> KeyRecord:
+    """Revoke at once. The free-text reason stays in the key directory; the register records
+    only that it happened (free text could hold personal data)."""
+    actor = operator(by)
     with transaction(conn):
         found = store.find_key(conn, key_id)
         if found is None:
@@ -79,6 +127,7 @@ def revoke_key(conn: Connection, key_id: str, *, now: datetime, reason: str) -> 
         if found.status == "revoked":
             raise KeyDirectoryConflict(f"Key {key_id} is already revoked.")
         store.set_status(conn, key_id, "revoked", now=_iso(now), reason=reason)
+        register.append(conn, [_key_event("key.revoked", actor, found)], now=now)
     return replace(found, status="revoked", status_changed_at=_iso(now), status_reason=reason)
 
 

@@ -7,6 +7,8 @@ from datetime import date, datetime
 
 from gateway.crypto import SigningKey, verify_signature
 from gateway.policy import Policy, canonical_bytes
+from gateway.register.entry import Event, operator
+from gateway.register.log import Register
 from gateway.store import Connection, transaction
 from gateway.store import policy_versions as versions_store
 from gateway.store.policy_versions import PublishedPolicy
@@ -38,9 +40,12 @@ def publish(
     now: datetime,
     effective_from: date,
     published_by: str,
+    register: Register,
     label: str = "",
 ) -> PublishResult:
-    """Sign and store ``policy``; publishing the same version again changes nothing."""
+    """Sign and store ``policy`` and record it in the register; publishing the same version
+    again changes nothing and records nothing."""
+    actor = operator(published_by)
     bundle = canonical_bytes(policy)
     version = PublishedPolicy(
         version_id=policy.version_id,
@@ -55,4 +60,17 @@ def publish(
     with transaction(conn):
         fresh = versions_store.insert_if_new(conn, version)
         stored = version if fresh else versions_store.require(conn, policy.version_id)
+        if fresh:
+            register.append(
+                conn,
+                [
+                    Event(
+                        "policy.published",
+                        actor,
+                        policy_version=policy.version_id,
+                        attributes={"effectiveFrom": effective_from.isoformat()},
+                    )
+                ],
+                now=now,
+            )
     return PublishResult(stored, fresh)

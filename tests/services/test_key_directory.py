@@ -22,18 +22,28 @@ T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
 def test_only_covenant_parties_can_be_added(instance: Instance, weert: Policy) -> None:
     with instance.database.connection() as conn:
-        record = directory.add_partner(conn, weert, "wonen-limburg", now=T0, by="admin")
+        record = directory.add_partner(
+            conn, weert, "wonen-limburg", now=T0, by="admin", register=instance.register
+        )
         assert record.name == "Wonen Limburg"
         with pytest.raises(InvalidRequest, match="not a party"):
-            directory.add_partner(conn, weert, "mallory-bv", now=T0, by="admin")
+            directory.add_partner(
+                conn, weert, "mallory-bv", now=T0, by="admin", register=instance.register
+            )
         with pytest.raises(KeyDirectoryConflict):
-            directory.add_partner(conn, weert, "wonen-limburg", now=T0, by="admin")
+            directory.add_partner(
+                conn, weert, "wonen-limburg", now=T0, by="admin", register=instance.register
+            )
 
 
 def test_key_needs_a_registered_partner(instance: Instance) -> None:
     with instance.database.connection() as conn, pytest.raises(NotFound, match="partner add"):
         directory.register_key(
-            conn, PartnerKeyPair.generate("st-joseph").public, now=T0, by="admin"
+            conn,
+            PartnerKeyPair.generate("st-joseph").public,
+            now=T0,
+            by="admin",
+            register=instance.register,
         )
 
 
@@ -41,10 +51,14 @@ def test_rotation_keeps_old_key_for_old_messages(instance: Instance, weert: Poli
     old = PartnerKeyPair.generate("wonen-limburg")
     new = PartnerKeyPair.generate("wonen-limburg")
     with instance.database.connection() as conn:
-        directory.add_partner(conn, weert, "wonen-limburg", now=T0, by="admin")
-        directory.register_key(conn, old.public, now=T0, by="admin")
+        directory.add_partner(
+            conn, weert, "wonen-limburg", now=T0, by="admin", register=instance.register
+        )
+        directory.register_key(conn, old.public, now=T0, by="admin", register=instance.register)
         rotated_at = T0 + timedelta(days=10)
-        record, previous = directory.rotate_key(conn, new.public, now=rotated_at, by="admin")
+        record, previous = directory.rotate_key(
+            conn, new.public, now=rotated_at, by="admin", register=instance.register
+        )
         assert [p.key_id for p in previous] == [old.public.key_id]
         assert store.find_key(conn, old.public.key_id).status == "rotated"  # type: ignore[union-attr]
         keys = directory.DirectorySenderKeys(conn)
@@ -64,24 +78,42 @@ def test_revoked_key_is_refused_at_once_even_for_old_messages(
 
     envelope = signal_envelope()
     with instance.database.connection() as conn:
-        directory.add_partner(conn, weert, LANDLORD.partner, now=T0, by="admin")
-        directory.register_key(conn, LANDLORD.public, now=T0, by="admin")
+        directory.add_partner(
+            conn, weert, LANDLORD.partner, now=T0, by="admin", register=instance.register
+        )
+        directory.register_key(
+            conn, LANDLORD.public, now=T0, by="admin", register=instance.register
+        )
         keys = directory.DirectorySenderKeys(conn)
         assert open_envelope(envelope, INTAKE, keys).fields
         directory.revoke_key(
-            conn, LANDLORD.public.key_id, now=T0 + timedelta(days=40), reason="laptop stolen"
+            conn,
+            LANDLORD.public.key_id,
+            now=T0 + timedelta(days=40),
+            reason="laptop stolen",
+            by="admin",
+            register=instance.register,
         )
         with pytest.raises(SenderKeyRevoked):
             open_envelope(envelope, INTAKE, keys)
         with pytest.raises(KeyDirectoryConflict):
-            directory.revoke_key(conn, LANDLORD.public.key_id, now=T0, reason="again")
+            directory.revoke_key(
+                conn,
+                LANDLORD.public.key_id,
+                now=T0,
+                reason="again",
+                by="admin",
+                register=instance.register,
+            )
 
 
 def test_key_of_another_partner_is_unknown(instance: Instance, weert: Policy) -> None:
     pair = PartnerKeyPair.generate("st-joseph")
     with instance.database.connection() as conn:
-        directory.add_partner(conn, weert, "st-joseph", now=T0, by="admin")
-        directory.register_key(conn, pair.public, now=T0, by="admin")
+        directory.add_partner(
+            conn, weert, "st-joseph", now=T0, by="admin", register=instance.register
+        )
+        directory.register_key(conn, pair.public, now=T0, by="admin", register=instance.register)
         with pytest.raises(UnknownSenderKey):
             directory.DirectorySenderKeys(conn).ed25519_for("wonen-limburg", pair.public.key_id, T0)
 
@@ -89,13 +121,25 @@ def test_key_of_another_partner_is_unknown(instance: Instance, weert: Policy) ->
 def test_validity_window(instance: Instance, weert: Policy) -> None:
     pair = PartnerKeyPair.generate("st-joseph")
     with instance.database.connection() as conn:
-        directory.add_partner(conn, weert, "st-joseph", now=T0, by="admin")
+        directory.add_partner(
+            conn, weert, "st-joseph", now=T0, by="admin", register=instance.register
+        )
         with pytest.raises(InvalidRequest):
             directory.register_key(
-                conn, pair.public, now=T0, by="admin", not_after=T0 - timedelta(days=1)
+                conn,
+                pair.public,
+                now=T0,
+                by="admin",
+                register=instance.register,
+                not_after=T0 - timedelta(days=1),
             )
         directory.register_key(
-            conn, pair.public, now=T0, by="admin", not_after=T0 + timedelta(days=30)
+            conn,
+            pair.public,
+            now=T0,
+            by="admin",
+            register=instance.register,
+            not_after=T0 + timedelta(days=30),
         )
         keys = directory.DirectorySenderKeys(conn)
         keys.ed25519_for("st-joseph", pair.public.key_id, T0 + timedelta(days=29))
@@ -105,7 +149,13 @@ def test_validity_window(instance: Instance, weert: Policy) -> None:
             keys.ed25519_for("st-joseph", pair.public.key_id, T0 - timedelta(days=1))
         with pytest.raises(NotFound):
             directory.rotate_key(
-                conn, PartnerKeyPair.generate("amw-midden-limburg").public, now=T0, by="a"
+                conn,
+                PartnerKeyPair.generate("amw-midden-limburg").public,
+                now=T0,
+                by="a",
+                register=instance.register,
             )
         with pytest.raises(NotFound):
-            directory.revoke_key(conn, "a" * 24, now=T0, reason="x")
+            directory.revoke_key(
+                conn, "a" * 24, now=T0, reason="x", by="admin", register=instance.register
+            )

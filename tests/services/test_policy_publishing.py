@@ -23,6 +23,7 @@ def _publish(instance: Instance, policy: Policy) -> PublishResult:
             now=NOW,
             effective_from=date(2026, 12, 1),
             published_by="fg",
+            register=instance.register,
         )
 
 

@@ -1,0 +1,334 @@
+"""Register events and their canonical entry bytes. Pure.
+
+An :class:`Event` is what a service reports (who, to whom, which flow, which field names, which
+subjects); the register turns it into an *entry*: the event plus sequence number, time, stream
+and the subjects' epoch pseudonyms, as canonical JSON (RFC 8785 for this restricted value set).
+Entries hold names and references, never a field value: there is no place for one.
+
+Two streams, after the "Logboek Dataverwerkingen" rule that processing log lines carry no user
+identities: ``processing`` (transfers, deliveries, cases, subject-access queries) and
+``administration`` (policy, partners and keys, users, exports, checkpoints).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+from gateway.errors import InvalidRequest, SluisError
+
+PROCESSING = "processing"
+ADMINISTRATION = "administration"
+STREAMS = (PROCESSING, ADMINISTRATION)
+
+#: Every event type, the stream it belongs to, and what it records (docs/REGISTER.md lists them).
+_EVENT_TYPES_EN: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "transfer.accepted": (PROCESSING, "An envelope passed the policy check and was stored."),
+        "transfer.refused": (PROCESSING, "An envelope was refused; the reason code says why."),
+        "envelope.delivered": (PROCESSING, "A recipient fetched its sealed envelope."),
+        "envelope.acknowledged": (PROCESSING, "A recipient confirmed it opened the envelope."),
+        "envelope.mismatch-reported": (
+            PROCESSING,
+            "A recipient opened an envelope whose content did not match its header.",
+        ),
+        "envelope.expired": (PROCESSING, "An envelope was not fetched in time and expired."),
+        "envelope.purged": (PROCESSING, "A sealed envelope was deleted after its grace period."),
+        "case.opened": (PROCESSING, "A signal opened a case."),
+        "case.moved": (PROCESSING, "An accepted flow moved a case to another state."),
+        "case.closed": (PROCESSING, "A case was closed."),
+        "case.purged": (PROCESSING, "A closed case and its routing data were deleted."),
+        "subject-access.queried": (PROCESSING, "Events about one data subject were looked up."),
+        "epoch-key.destroyed": (
+            PROCESSING,
+            "The pseudonym key of a period was destroyed; its pseudonyms became unlinkable.",
+        ),
+        "policy.published": (ADMINISTRATION, "A policy version was signed and published."),
+        "partner.added": (ADMINISTRATION, "A partner joined the key directory."),
+        "key.registered": (ADMINISTRATION, "A partner's public key was registered."),
+        "key.rotated": (ADMINISTRATION, "A partner's key was replaced by a new one."),
+        "key.revoked": (ADMINISTRATION, "A partner's key was revoked."),
+        "user.login": (ADMINISTRATION, "A console user logged in."),
+        "user.login-failed": (ADMINISTRATION, "A console login failed."),
+        "user.role-changed": (ADMINISTRATION, "A console user's roles changed."),
+        "export.made": (ADMINISTRATION, "A register export for the AP was written."),
+        "checkpoint.signed": (ADMINISTRATION, "The gateway signed a register checkpoint."),
+    }
+)
+
+_EVENT_LABELS_NL: Mapping[str, str] = MappingProxyType(
+    {
+        "transfer.accepted": "Een envelop doorstond de beleidscontrole en is opgeslagen.",
+        "transfer.refused": "Een envelop is geweigerd; de redencode zegt waarom.",
+        "envelope.delivered": "Een ontvanger heeft zijn verzegelde envelop opgehaald.",
+        "envelope.acknowledged": "Een ontvanger bevestigde dat hij de envelop heeft geopend.",
+        "envelope.mismatch-reported": (
+            "Een ontvanger opende een envelop waarvan de inhoud niet bij de kop paste."
+        ),
+        "envelope.expired": "Een envelop is niet op tijd opgehaald en vervallen.",
+        "envelope.purged": "Een verzegelde envelop is na de bewaartermijn verwijderd.",
+        "case.opened": "Een signaal opende een casus.",
+        "case.moved": "Een geaccepteerde stroom zette een casus in een andere status.",
+        "case.closed": "Een casus is afgesloten.",
+        "case.purged": "Een afgesloten casus en zijn routeringsgegevens zijn verwijderd.",
+        "subject-access.queried": (
+            "Gebeurtenissen over één betrokkene zijn opgevraagd (inzageverzoek)."
+        ),
+        "epoch-key.destroyed": (
+            "De pseudoniemsleutel van een periode is vernietigd; de pseudoniemen zijn niet "
+            "meer te koppelen."
+        ),
+        "policy.published": "Een beleidsversie is ondertekend en gepubliceerd.",
+        "partner.added": "Een partner is aan de sleutelmap toegevoegd.",
+        "key.registered": "Een publieke sleutel van een partner is geregistreerd.",
+        "key.rotated": "Een sleutel van een partner is door een nieuwe vervangen.",
+        "key.revoked": "Een sleutel van een partner is ingetrokken.",
+        "user.login": "Een gebruiker van de console logde in.",
+        "user.login-failed": "Een inlogpoging op de console mislukte.",
+        "user.role-changed": "De rollen van een consolegebruiker zijn gewijzigd.",
+        "export.made": "Een export van het register voor de AP is gemaakt.",
+        "checkpoint.signed": "De gateway ondertekende een checkpoint van het register.",
+    }
+)
+
+#: Every event type: (stream, English meaning, Dutch meaning).
+EVENT_TYPES: Mapping[str, tuple[str, str, str]] = MappingProxyType(
+    {k: (stream, en, _EVENT_LABELS_NL[k]) for k, (stream, en) in _EVENT_TYPES_EN.items()}
+)
+
+ACTOR_KINDS = ("partner", "user", "gateway", "operator")
+OUTCOMES = ("success", "refused", "error")
+
+#: Attribute keys an event may carry: references and counts, never values.
+ATTRIBUTE_KEYS = frozenset(
+    {
+        "checkpointSize",
+        "checkpointRoot",
+        "count",
+        "effectiveFrom",
+        "epoch",
+        "exportFrom",
+        "exportTo",
+        "exportSize",
+        "fromState",
+        "keyId",
+        "matches",
+        "partner",
+        "previousKeyId",
+        "priority",
+        "roles",
+        "toState",
+    }
+)
+
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}\Z")
+_TOKENS = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}\n)+\Z")
+_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._:@/+=()-]{0,199}\Z")
+_STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z\Z")
+_EPOCH = re.compile(r"[0-9]{4}-[0-9]{2}\Z")
+_PSEUDONYM = re.compile(r"[0-9a-f]{32}\Z")
+_HEX64 = re.compile(r"[0-9a-f]{64}\Z")
+MAX_RECIPIENTS = 32
+MAX_FIELDS = 128
+MAX_SUBJECTS = 1000
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+class EventInvalid(SluisError):
+    """A service built an event the register cannot record (a programming error)."""
+
+    code = "register-event-invalid"
+    title = "Register event invalid"
+    status = 500
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acted: a partner (its id), a console user (administration stream only), the gateway
+    itself, or an operator at the command line."""
+
+    kind: str
+    id: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "id": self.id}
+
+
+GATEWAY = Actor("gateway", "sluis")
+
+
+def operator(name: str) -> Actor:
+    """The actor for a command-line operator; refuses names that are not short tokens."""
+    if not _TOKEN.match(name):
+        raise InvalidRequest(
+            f"{name[:40]!r} is not a usable operator name: use letters, digits and "
+            "'.-_@' without spaces (for example gateway-admin)."
+        )
+    return Actor("operator", name)
+
+
+@dataclass(frozen=True)
+class RecipientFields:
+    """One recipient of a transfer: its party id, the role it receives in, the field *names* it
+    received, and pointers to purpose and legal basis in the policy version."""
+
+    party: str
+    role: str
+    fields: tuple[str, ...]
+    legal_basis: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"party": self.party, "role": self.role, "fields": list(self.fields)}
+        if self.legal_basis:
+            out["legalBasis"] = self.legal_basis
+        return out
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str
+    actor: Actor
+    outcome: str = "success"
+    reason: str | None = None
+    flow: str | None = None
+    sender: str | None = None
+    recipients: tuple[RecipientFields, ...] = ()
+    subjects: tuple[str, ...] = ()  # subject references; stored only as epoch pseudonyms
+    subject_count: int | None = None
+    case: str | None = None
+    policy_version: str | None = None
+    envelope_hash: str | None = None
+    message_id: str | None = None
+    attributes: Mapping[str, str | int] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def stream(self) -> str:
+        return EVENT_TYPES[self.type][0]
+
+    def check(self) -> None:
+        """Raise :class:`EventInvalid` naming the first rule the event breaks."""
+        if self.type not in EVENT_TYPES:
+            raise EventInvalid(f"'{self.type}' is not a register event type.")
+        if self.actor.kind not in ACTOR_KINDS or not _TOKEN.match(self.actor.id):
+            raise EventInvalid(f"The actor of a {self.type} event is not a known kind and id.")
+        if self.actor.kind == "user" and self.stream == PROCESSING:
+            raise EventInvalid("Processing events carry no user identity (Logboek rule).")
+        if self.outcome not in OUTCOMES:
+            raise EventInvalid(f"'{self.outcome}' is not an outcome ({', '.join(OUTCOMES)}).")
+        tokens = [self.actor.id]
+        tokens.extend(
+            v
+            for v in (self.reason, self.flow, self.sender, self.case, self.message_id)
+            if v is not None
+        )
+        for recipient in self.recipients:
+            if len(recipient.fields) > MAX_FIELDS:
+                raise EventInvalid(f"A recipient of a {self.type} event has too many fields.")
+            tokens.append(recipient.party)
+            tokens.append(recipient.role)
+            tokens.extend(recipient.fields)
+            if recipient.legal_basis and not _LABEL.match(recipient.legal_basis):
+                raise EventInvalid(f"The legal basis of a {self.type} event is not a short label.")
+        tokens.extend(v for v in self.attributes.values() if isinstance(v, str))
+        if not _TOKENS.match("\n".join(tokens) + "\n"):
+            bad = next(t for t in tokens if not _TOKEN.match(t))
+            raise EventInvalid(f"{bad[:40]!r} in a {self.type} event is not a short token.")
+        for name in ("policy_version", "envelope_hash"):
+            value = getattr(self, name)
+            if value is not None and not _HEX64.match(value):
+                raise EventInvalid(f"The {name} of a {self.type} event is not 64 hex digits.")
+        if len(self.recipients) > MAX_RECIPIENTS or len(self.subjects) > MAX_SUBJECTS:
+            raise EventInvalid(f"A {self.type} event names too many recipients or subjects.")
+        for key, value in self.attributes.items():
+            if key not in ATTRIBUTE_KEYS:
+                raise EventInvalid(f"'{key}' is not a register attribute.")
+            if type(value) is int and not 0 <= value <= MAX_SAFE_INTEGER:
+                raise EventInvalid(f"The attribute '{key}' is not a count or size.")
+            if type(value) not in (int, str):
+                raise EventInvalid(f"The attribute '{key}' is neither text nor a whole number.")
+        if self.subject_count is not None and not 0 <= self.subject_count <= MAX_SAFE_INTEGER:
+            raise EventInvalid("A subject count is a whole number from 0.")
+
+
+def iso_time(moment: datetime) -> str:
+    """UTC, milliseconds, ``Z``: sortable as text."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _q(text: str) -> str:
+    return f'"{text}"'
+
+
+def encode_entry(
+    event: Event, *, seq: int, time: str, epoch: str | None, pseudonyms: tuple[str, ...]
+) -> bytes:
+    """The canonical bytes of one entry: RFC 8785 (sorted keys, no spaces, UTF-8).
+
+    Built by hand because it is the register's hot path: after :meth:`Event.check` every text in
+    an event is a token or label that JSON writes unescaped, so quoting is enough. A property
+    test pins the result to ``json.dumps(sort_keys=True)`` and to the ``rfc8785`` package.
+    """
+    event.check()
+    if not _STAMP.match(time) or (epoch is not None and not _EPOCH.match(epoch)):
+        raise EventInvalid("An entry's time and epoch are ISO 8601 UTC and YYYY-MM.")
+    if any(not _PSEUDONYM.match(p) for p in pseudonyms):
+        raise EventInvalid("A subject pseudonym is 32 hexadecimal digits.")
+    # Keys in RFC 8785 order (UTF-16 code units; all ASCII here, so plain sorted order).
+    parts = [f'"actor":{{"id":"{event.actor.id}","kind":"{event.actor.kind}"}}']
+    if event.attributes:
+        attrs = ",".join(
+            f'"{key}":{_q(value) if isinstance(value, str) else int(value)}'
+            for key, value in sorted(event.attributes.items())
+        )
+        parts.append(f'"attributes":{{{attrs}}}')
+    if event.case is not None:
+        parts.append(f'"case":"{event.case}"')
+    if event.envelope_hash is not None:
+        parts.append(f'"envelopeHash":"{event.envelope_hash}"')
+    if pseudonyms:
+        parts.append(f'"epoch":"{epoch}"')
+    if event.flow is not None:
+        parts.append(f'"flow":"{event.flow}"')
+    if event.message_id is not None:
+        parts.append(f'"messageId":"{event.message_id}"')
+    parts.append(f'"outcome":"{event.outcome}"')
+    if event.policy_version is not None:
+        parts.append(f'"policyVersion":"{event.policy_version}"')
+    if event.reason is not None:
+        parts.append(f'"reason":"{event.reason}"')
+    if event.recipients:
+        parts.append(f'"recipients":[{",".join(_recipient(r) for r in event.recipients)}]')
+    if event.sender is not None:
+        parts.append(f'"sender":"{event.sender}"')
+    parts.append(f'"seq":{int(seq)}')
+    parts.append(f'"stream":"{EVENT_TYPES[event.type][0]}"')
+    count = event.subject_count if event.subject_count is not None else len(event.subjects)
+    if count:
+        parts.append(f'"subjectCount":{int(count)}')
+    if pseudonyms:
+        parts.append(f'"subjects":[{",".join(_q(p) for p in pseudonyms)}]')
+    parts.append(f'"time":"{time}"')
+    parts.append(f'"type":"{event.type}"')
+    return ("{" + ",".join(parts) + "}").encode()
+
+
+def _recipient(r: RecipientFields) -> str:
+    fields = ",".join(_q(f) for f in r.fields)
+    basis = f',"legalBasis":"{r.legal_basis}"' if r.legal_basis else ""
+    return f'{{"fields":[{fields}]{basis},"party":"{r.party}","role":"{r.role}"}}'
+
+
+def decode_entry(data: bytes) -> dict[str, Any]:
+    """Parse entry bytes (from the store or an export); raise EventInvalid if not an entry."""
+    try:
+        value = json.loads(data)
+    except (UnicodeDecodeError, ValueError):
+        raise EventInvalid("A register entry is not valid JSON.") from None
+    if not isinstance(value, dict) or not isinstance(value.get("seq"), int):
+        raise EventInvalid("A register entry is an object with a sequence number.")
+    return value

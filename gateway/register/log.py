@@ -1,0 +1,191 @@
+"""The register as a service: append events, sign checkpoints, prove inclusion and consistency.
+
+Appends run inside the caller's transaction, so an event and its register entry commit together
+or not at all (fail closed: if the append fails, the transfer fails).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from gateway.crypto import SigningKey
+from gateway.crypto.note import NoteVerifier, sign_note
+from gateway.errors import SluisError
+from gateway.register import merkle
+from gateway.register.checkpoint import Checkpoint
+from gateway.register.entry import EVENT_TYPES, GATEWAY, Event, encode_entry, iso_time
+from gateway.register.epochs import EpochKeyring, epoch_of
+from gateway.register.merkle import Frontier, Range
+from gateway.store import Connection
+from gateway.store import register as store
+from gateway.store.register import STORED_NODE_LEVEL, StoredCheckpoint
+
+SEAL_CONTEXT = b"sluis-register-entry-seal-v1"
+MAX_BATCH = 10_000
+
+
+class RegisterError(SluisError):
+    """The register cannot do what was asked (its data is damaged or the call is wrong)."""
+
+    code = "register-error"
+    title = "Register error"
+    status = 500
+
+
+@dataclass(frozen=True)
+class Appended:
+    seq: int
+    leaf_hash: bytes
+    time: str
+
+
+def entry_seal(seal_key: bytes, leaf: bytes) -> bytes:
+    """The gateway's keyed BLAKE2b MAC over a leaf hash."""
+    return hashlib.blake2b(leaf, key=seal_key, digest_size=32).digest()
+
+
+class Register:
+    """One gateway's register. ``origin`` names the log in its checkpoints."""
+
+    def __init__(self, signing_key: SigningKey, origin: str, keyring: EpochKeyring) -> None:
+        self._key = signing_key
+        self._seal_key = signing_key.derive_secret(SEAL_CONTEXT)
+        self.origin = origin
+        self.keyring = keyring
+        self.verifier = NoteVerifier(origin, signing_key.public_key)
+
+    def sign_note(self, text: str) -> str:
+        """Sign ``text`` as a C2SP note under the log's origin (manifests, checkpoints)."""
+        return sign_note(text, self._key, self.origin)
+
+    @property
+    def seal_key(self) -> bytes:
+        return self._seal_key
+
+    def __repr__(self) -> str:
+        return f"Register(origin={self.origin!r})"
+
+    # -- appending -----------------------------------------------------------------------
+
+    def append(self, conn: Connection, events: Sequence[Event], *, now: datetime) -> list[Appended]:
+        """Append ``events`` in order inside the caller's open transaction."""
+        if not conn.in_transaction:
+            raise RegisterError("Register appends run inside the transaction of their event.")
+        if len(events) > MAX_BATCH:
+            raise RegisterError(f"At most {MAX_BATCH} register entries per append.")
+        size = store.size(conn)
+        frontier = self._frontier(conn, size)
+        time = iso_time(now)
+        epoch = epoch_of(now)
+        rows: list[tuple[int, str, str, bytes, bytes, bytes]] = []
+        nodes: list[tuple[int, int, bytes]] = []
+        subjects: list[tuple[str, int]] = []
+        appended: list[Appended] = []
+        seal_key = self._seal_key
+        for offset, event in enumerate(events):
+            seq = size + offset
+            pseudonyms = self.keyring.pseudonyms(epoch, event.subjects)
+            data = encode_entry(event, seq=seq, time=time, epoch=epoch, pseudonyms=pseudonyms)
+            leaf = hashlib.sha256(b"\x00" + data).digest()
+            seal = hashlib.blake2b(leaf, key=seal_key, digest_size=32).digest()
+            rows.append((seq, EVENT_TYPES[event.type][0], event.type, leaf, seal, data))
+            if seq & 15 == 15:  # only then does a subtree of level >= 4 complete
+                nodes.extend(n for n in frontier.append(leaf) if n[0] >= STORED_NODE_LEVEL)
+            else:
+                frontier.append(leaf)
+            subjects.extend((p, seq) for p in pseudonyms)
+            appended.append(Appended(seq, leaf, time))
+        store.insert_entries(conn, rows)
+        if nodes:
+            store.insert_nodes(conn, nodes)
+        if subjects:
+            store.insert_subjects(conn, subjects)
+        return appended
+
+    def _frontier(self, conn: Connection, size: int) -> Frontier:
+        ranges = Frontier(size).ranges()
+        perfect = self.perfect_hashes(conn, ranges)
+        return Frontier.of(size, (perfect[r] for r in ranges))
+
+    # -- reading the tree ----------------------------------------------------------------
+
+    def perfect_hashes(self, conn: Connection, ranges: Sequence[Range]) -> dict[Range, bytes]:
+        """Hashes of perfect subtrees: stored ones from the node table, small ones recomputed."""
+        out: dict[Range, bytes] = {}
+        stored: dict[tuple[int, int], Range] = {}
+        for start, end in ranges:
+            level = (end - start).bit_length() - 1
+            if level >= STORED_NODE_LEVEL:
+                stored[(level, start >> level)] = (start, end)
+            else:
+                leaves = store.leaf_hashes(conn, start, end)
+                if len(leaves) != end - start:
+                    raise RegisterError(f"Register entries {start}..{end - 1} are missing.")
+                out[(start, end)] = merkle.root_of(leaves)
+        found = store.node_hashes(conn, list(stored))
+        for key, span in stored.items():
+            if key not in found:
+                raise RegisterError(
+                    f"The subtree hash of register entries {span[0]}..{span[1] - 1} is missing."
+                )
+            out[span] = found[key]
+        return out
+
+    def size(self, conn: Connection) -> int:
+        return store.size(conn)
+
+    def root(self, conn: Connection, size: int) -> bytes:
+        if size == 0:
+            return merkle.EMPTY_ROOT
+        cover = merkle.perfect_cover(0, size)
+        return merkle.subtree_hash(0, size, self.perfect_hashes(conn, cover))
+
+    def hashes(self, conn: Connection, ranges: Sequence[Range]) -> list[bytes]:
+        """Tree hashes of arbitrary ranges (for proofs and export boundaries)."""
+        return merkle.proof_hashes(ranges, lambda pieces: self.perfect_hashes(conn, pieces))
+
+    def inclusion_proof(self, conn: Connection, seq: int, size: int) -> list[bytes]:
+        return self.hashes(conn, merkle.inclusion_ranges(seq, size))
+
+    def consistency_proof(self, conn: Connection, old_size: int, new_size: int) -> list[bytes]:
+        return self.hashes(conn, merkle.consistency_ranges(old_size, new_size))
+
+    # -- checkpoints ---------------------------------------------------------------------
+
+    def sign_checkpoint(
+        self, conn: Connection, *, now: datetime, force: bool = False
+    ) -> StoredCheckpoint | None:
+        """Sign the current tree head inside the caller's transaction and record that it did.
+
+        Returns None (and does nothing) when the log has not grown since the last checkpoint,
+        unless ``force``. The ``checkpoint.signed`` entry follows the checkpoint, so deleting a
+        checkpoint row is itself detectable.
+        """
+        size = store.size(conn)
+        latest = store.latest_checkpoint(conn)
+        if latest is not None and size <= latest.size + 1 and not force:
+            return None
+        if latest is not None and latest.size == size:
+            return latest
+        root = self.root(conn, size)
+        note = Checkpoint(self.origin, size, root).sign(self._key)
+        stored = StoredCheckpoint(size, root, note, iso_time(now))
+        store.insert_checkpoint(conn, stored)
+        self.append(
+            conn,
+            [
+                Event(
+                    "checkpoint.signed",
+                    GATEWAY,
+                    attributes={"checkpointSize": size, "checkpointRoot": root.hex()},
+                )
+            ],
+            now=now,
+        )
+        return stored
+
+    def latest_checkpoint(self, conn: Connection) -> StoredCheckpoint | None:
+        return store.latest_checkpoint(conn)

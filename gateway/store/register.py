@@ -1,0 +1,149 @@
+"""Register tables: entries, perfect subtree hashes, subject pseudonyms, signed checkpoints.
+
+Only inserts and reads: the schema's triggers refuse UPDATE and DELETE on all four tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from gateway.store.database import Connection
+
+#: Perfect subtrees from this level up (16 entries) are stored; smaller ones are recomputed.
+STORED_NODE_LEVEL = 4
+READ_CHUNK = 8192
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    size: int
+    root: bytes
+    note: str
+    signed_at: str
+
+
+def size(conn: Connection) -> int:
+    row = conn.execute("SELECT max(seq) FROM register_entries").fetchone()
+    return 0 if row[0] is None else int(row[0]) + 1
+
+
+def insert_entries(
+    conn: Connection, rows: Sequence[tuple[int, str, str, bytes, bytes, bytes]]
+) -> None:
+    """Rows of (seq, stream, event_type, leaf_hash, seal, entry)."""
+    conn.executemany(
+        "INSERT INTO register_entries (seq, stream, event_type, leaf_hash, seal, entry) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+def insert_nodes(conn: Connection, rows: Sequence[tuple[int, int, bytes]]) -> None:
+    conn.executemany("INSERT INTO register_nodes (level, idx, hash) VALUES (?, ?, ?)", rows)
+
+
+def insert_subjects(conn: Connection, rows: Sequence[tuple[str, int]]) -> None:
+    conn.executemany("INSERT OR IGNORE INTO register_subjects (pseudonym, seq) VALUES (?, ?)", rows)
+
+
+def leaf_hashes(conn: Connection, start: int, end: int) -> list[bytes]:
+    rows = conn.execute(
+        "SELECT leaf_hash FROM register_entries WHERE seq >= ? AND seq < ? ORDER BY seq",
+        (start, end),
+    ).fetchall()
+    return [bytes(r[0]) for r in rows]
+
+
+def node_hashes(conn: Connection, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    """Stored perfect subtree hashes for (level, index) keys; missing keys are left out."""
+    found: dict[tuple[int, int], bytes] = {}
+    for offset in range(0, len(keys), 400):
+        part = keys[offset : offset + 400]
+        values = ",".join("(?, ?)" for _ in part)
+        flat = [x for key in part for x in key]
+        for level, idx, digest in conn.execute(
+            "SELECT level, idx, hash FROM register_nodes WHERE (level, idx) IN "  # noqa: S608
+            f"(VALUES {values})",
+            flat,
+        ).fetchall():
+            found[(int(level), int(idx))] = bytes(digest)
+    return found
+
+
+def iter_entries(
+    conn: Connection, start: int = 0, end: int | None = None
+) -> Iterator[list[tuple[int, bytes, bytes | None, bytes]]]:
+    """Chunks of (seq, leaf_hash, seal, entry) in sequence order."""
+    stop = size(conn) if end is None else end
+    cursor = conn.execute(
+        "SELECT seq, leaf_hash, seal, entry FROM register_entries "
+        "WHERE seq >= ? AND seq < ? ORDER BY seq",
+        (start, stop),
+    )
+    while rows := cursor.fetchmany(READ_CHUNK):
+        yield rows
+
+
+def iter_nodes(conn: Connection) -> Iterator[list[tuple[int, int, bytes]]]:
+    cursor = conn.execute("SELECT level, idx, hash FROM register_nodes ORDER BY level, idx")
+    while rows := cursor.fetchmany(READ_CHUNK):
+        yield rows
+
+
+def entry(conn: Connection, seq: int) -> tuple[bytes, bytes] | None:
+    """(leaf_hash, entry) of one entry."""
+    row = conn.execute(
+        "SELECT leaf_hash, entry FROM register_entries WHERE seq = ?", (seq,)
+    ).fetchone()
+    return None if row is None else (bytes(row[0]), bytes(row[1]))
+
+
+def seqs_for_pseudonyms(conn: Connection, pseudonyms: Sequence[str]) -> list[int]:
+    seqs: set[int] = set()
+    for p in pseudonyms:
+        for (seq,) in conn.execute(
+            "SELECT seq FROM register_subjects WHERE pseudonym = ?", (p,)
+        ).fetchall():
+            seqs.add(int(seq))
+    return sorted(seqs)
+
+
+def last_of_type(conn: Connection, event_type: str) -> bytes | None:
+    row = conn.execute(
+        "SELECT entry FROM register_entries WHERE event_type = ? ORDER BY seq DESC LIMIT 1",
+        (event_type,),
+    ).fetchone()
+    return None if row is None else bytes(row[0])
+
+
+def insert_checkpoint(conn: Connection, checkpoint: StoredCheckpoint) -> None:
+    conn.execute(
+        "INSERT INTO register_checkpoints (size, root, note, signed_at) VALUES (?, ?, ?, ?)",
+        (checkpoint.size, checkpoint.root, checkpoint.note, checkpoint.signed_at),
+    )
+
+
+def _checkpoint(row: tuple[object, ...]) -> StoredCheckpoint:
+    return StoredCheckpoint(int(row[0]), bytes(row[1]), str(row[2]), str(row[3]))  # type: ignore[call-overload]
+
+
+def latest_checkpoint(conn: Connection) -> StoredCheckpoint | None:
+    row = conn.execute(
+        "SELECT size, root, note, signed_at FROM register_checkpoints ORDER BY size DESC LIMIT 1"
+    ).fetchone()
+    return None if row is None else _checkpoint(row)
+
+
+def checkpoint_at(conn: Connection, at_size: int) -> StoredCheckpoint | None:
+    row = conn.execute(
+        "SELECT size, root, note, signed_at FROM register_checkpoints WHERE size = ?", (at_size,)
+    ).fetchone()
+    return None if row is None else _checkpoint(row)
+
+
+def checkpoints(conn: Connection) -> list[StoredCheckpoint]:
+    rows = conn.execute(
+        "SELECT size, root, note, signed_at FROM register_checkpoints ORDER BY size"
+    ).fetchall()
+    return [_checkpoint(r) for r in rows]

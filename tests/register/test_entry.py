@@ -1,0 +1,137 @@
+"""Register entries: canonical bytes (RFC 8785), and the rules that keep values out."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+import rfc8785
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gateway.errors import InvalidRequest
+from gateway.register.entry import (
+    ATTRIBUTE_KEYS,
+    EVENT_TYPES,
+    Actor,
+    Event,
+    EventInvalid,
+    RecipientFields,
+    decode_entry,
+    encode_entry,
+    operator,
+)
+from tests.register.conftest import transfer
+
+STAMP = "2026-11-24T09:30:00.000Z"
+TOKENS = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,20}", fullmatch=True)
+
+
+def _encode(event: Event, seq: int = 7, subjects: tuple[str, ...] = ()) -> bytes:
+    return encode_entry(event, seq=seq, time=STAMP, epoch="2026-11", pseudonyms=subjects)
+
+
+@given(
+    actor=TOKENS,
+    flow=st.none() | TOKENS,
+    case=st.none() | TOKENS,
+    fields=st.lists(TOKENS, max_size=5),
+    attributes=st.dictionaries(
+        st.sampled_from(sorted(ATTRIBUTE_KEYS)), TOKENS | st.integers(0, 2**53 - 1), max_size=4
+    ),
+    seq=st.integers(0, 2**40),
+    subjects=st.lists(st.from_regex(r"[0-9a-f]{32}", fullmatch=True), max_size=3),
+    kind=st.sampled_from(sorted(EVENT_TYPES)),
+)
+def test_hand_built_entry_is_exactly_rfc8785(
+    actor: str,
+    flow: str | None,
+    case: str | None,
+    fields: list[str],
+    attributes: dict[str, str | int],
+    seq: int,
+    subjects: list[str],
+    kind: str,
+) -> None:
+    event = Event(
+        kind,
+        Actor("partner", actor),
+        flow=flow,
+        case=case,
+        recipients=(RecipientFields("gemeente-weert", "director", tuple(fields), "art. 3 Wgs"),),
+        attributes=attributes,
+        subjects=tuple(f"s{i}" for i in range(len(subjects))),
+    )
+    data = _encode(event, seq, tuple(subjects))
+    assert data == rfc8785.dumps(json.loads(data))
+    assert decode_entry(data)["seq"] == seq
+
+
+def test_entry_holds_names_and_references_only() -> None:
+    data = _encode(transfer(1), subjects=("ab" * 16,))
+    entry = decode_entry(data)
+    assert entry["recipients"][0]["fields"] == ["arrears-amount", "tenant-name"]
+    assert entry["subjects"] == ["ab" * 16]
+    assert "subject-a" not in data.decode()  # the reference itself is never stored
+
+
+def test_processing_event_cannot_name_a_console_user() -> None:
+    with pytest.raises(EventInvalid, match="no user identity"):
+        _encode(replace(transfer(), actor=Actor("user", "piet")))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"flow": 'signal","seq":1'},
+        {"case": "zaak met spaties"},
+        {"message_id": "x" * 300},
+        {"policy_version": "not-hex"},
+        {"attributes": {"tenantName": "Jansen"}},
+        {"attributes": {"count": -1}},
+        {"type": "transfer.smuggled"},
+        {"outcome": "maybe"},
+    ],
+    ids=lambda c: next(iter(c)),
+)
+def test_event_that_could_carry_a_value_or_break_json_is_refused(change: dict[str, object]) -> None:
+    with pytest.raises(EventInvalid):
+        _encode(replace(transfer(), **change))  # type: ignore[arg-type]
+
+
+def test_field_names_must_be_tokens() -> None:
+    event = replace(
+        transfer(),
+        recipients=(RecipientFields("gemeente-weert", "director", ("Jan Jansen",)),),
+    )
+    with pytest.raises(EventInvalid):
+        _encode(event)
+
+
+def test_bad_time_or_pseudonym_is_refused() -> None:
+    with pytest.raises(EventInvalid):
+        encode_entry(transfer(), seq=1, time="yesterday", epoch="2026-11", pseudonyms=())
+    with pytest.raises(EventInvalid):
+        _encode(transfer(), subjects=("subject-a",))
+
+
+def test_operator_names_are_tokens() -> None:
+    assert operator("gateway-admin") == Actor("operator", "gateway-admin")
+    with pytest.raises(InvalidRequest):
+        operator("Piet de Vries")
+
+
+def test_every_event_type_has_dutch_and_english_meaning() -> None:
+    for kind, (stream, en, nl) in EVENT_TYPES.items():
+        assert stream in ("processing", "administration"), kind
+        assert en
+        assert nl
+        assert en != nl
+
+
+def test_decode_refuses_what_is_not_an_entry() -> None:
+    with pytest.raises(EventInvalid):
+        decode_entry(b"[1]")
+    with pytest.raises(EventInvalid):
+        decode_entry(b"\xff")

@@ -1,0 +1,168 @@
+"""The register service on a real encrypted store: appends, proofs, checkpoints, append-only."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlcipher3
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gateway.crypto.note import NoteVerifier
+from gateway.register import merkle
+from gateway.register.checkpoint import open_checkpoint
+from gateway.register.entry import decode_entry
+from gateway.register.log import RegisterError
+from gateway.store import Database, DatabaseKey, transaction
+from gateway.store import register as store
+from tests.register.conftest import T0, Log, transfer
+
+
+def test_append_outside_a_transaction_is_refused(log: Log) -> None:
+    with pytest.raises(RegisterError, match="inside the transaction"):
+        log.register.append(log.conn, [transfer()], now=T0)
+
+
+def test_stored_tree_matches_recomputed_tree(log: Log) -> None:
+    leaves: list[bytes] = []
+    for batch in (1, 15, 16, 17, 100, 3):
+        leaves += log.append([transfer(len(leaves) + i) for i in range(batch)])
+    size = log.register.size(log.conn)
+    assert size == len(leaves) == 152
+    for n in (1, 15, 16, 31, 32, 33, 100, 152):
+        assert log.register.root(log.conn, n) == merkle.root_of(leaves[:n])
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_proofs_from_the_store_verify(log: Log, data: st.DataObject) -> None:
+    if log.register.size(log.conn) == 0:
+        log.append([transfer(i) for i in range(300)])
+    leaves = [bytes(r[1]) for rows in store.iter_entries(log.conn) for r in rows]
+    size = data.draw(st.integers(1, len(leaves)))
+    index = data.draw(st.integers(0, size - 1))
+    root = merkle.root_of(leaves[:size])
+    proof = log.register.inclusion_proof(log.conn, index, size)
+    merkle.verify_inclusion(leaves[index], index, size, proof, root)
+    old = data.draw(st.integers(1, size))
+    consistency = log.register.consistency_proof(log.conn, old, size)
+    merkle.verify_consistency(old, size, merkle.root_of(leaves[:old]), root, consistency)
+
+
+def test_checkpoint_is_a_signed_note_and_is_itself_recorded(log: Log) -> None:
+    log.append([transfer(i) for i in range(5)])
+    with transaction(log.conn):
+        stored = log.register.sign_checkpoint(log.conn, now=T0)
+    assert stored is not None
+    verifier = NoteVerifier.from_vkey(log.register.verifier.vkey)
+    checkpoint = open_checkpoint(stored.note, verifier)
+    assert (checkpoint.size, checkpoint.root) == (5, log.register.root(log.conn, 5))
+    recorded = decode_entry(store.entry(log.conn, 5)[1])  # type: ignore[index]
+    assert recorded["type"] == "checkpoint.signed"
+    assert recorded["attributes"] == {"checkpointSize": 5, "checkpointRoot": stored.root.hex()}
+
+
+def test_no_checkpoint_when_the_log_did_not_grow(log: Log) -> None:
+    log.append([transfer()])
+    log.checkpoint()
+    with transaction(log.conn):
+        assert log.register.sign_checkpoint(log.conn, now=T0) is None
+    log.append([transfer(2)])
+    with transaction(log.conn):
+        assert log.register.sign_checkpoint(log.conn, now=T0) is not None
+
+
+def test_subjects_are_pseudonymous_and_differ_per_month(log: Log) -> None:
+    log.append([transfer(1, "contract-42")])
+    log.append([transfer(2, "contract-42")], now=T0 + timedelta(days=10))
+    first = decode_entry(store.entry(log.conn, 0)[1])  # type: ignore[index]
+    second = decode_entry(store.entry(log.conn, 1)[1])  # type: ignore[index]
+    assert first["epoch"] == "2026-11"
+    assert second["epoch"] == "2026-12"
+    assert first["subjects"] != second["subjects"]
+    assert b"contract-42" not in store.entry(log.conn, 0)[1]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE register_entries SET entry = x'00' WHERE seq = 0",
+        "DELETE FROM register_entries WHERE seq = 0",
+        "DELETE FROM register_subjects",
+        "UPDATE register_checkpoints SET size = 9",
+        "DELETE FROM register_checkpoints",
+        "DELETE FROM register_nodes",
+    ],
+)
+def test_store_refuses_to_change_or_delete_register_rows(log: Log, sql: str) -> None:
+    log.append([transfer(i) for i in range(16)])
+    log.checkpoint()
+    with pytest.raises(sqlcipher3.IntegrityError, match="append-only"):
+        log.conn.execute(sql)
+
+
+def _append_then_fail(log: Log) -> None:
+    with transaction(log.conn):
+        log.register.append(log.conn, [transfer()], now=T0)
+        raise ZeroDivisionError  # the event's own work fails after the append
+
+
+def test_failed_event_leaves_no_entry(log: Log) -> None:
+    with pytest.raises(ZeroDivisionError):
+        _append_then_fail(log)
+    assert log.register.size(log.conn) == 0
+
+
+CHILD = """
+import os, signal, sys
+from datetime import UTC, datetime
+from pathlib import Path
+from gateway.crypto import SigningKey
+from gateway.register.epochs import EpochKeyring
+from gateway.register.log import Register
+from gateway.store import Database, DatabaseKey, transaction
+from gateway.store.meta import set_meta
+from tests.register.conftest import transfer
+db = Database(Path(sys.argv[1]), DatabaseKey(b"\\x07" * 32))
+conn = db.connect()
+register = Register(SigningKey.from_seed(b"\\x01" * 32), "sluis.test/register",
+                    EpochKeyring(Path(sys.argv[2])))
+conn.execute("BEGIN IMMEDIATE")
+set_meta(conn, "event-" + sys.argv[3], "done")
+register.append(conn, [transfer()], now=datetime.now(UTC))
+if sys.argv[3] == "before-commit":
+    os.kill(os.getpid(), signal.SIGKILL)
+conn.execute("COMMIT")
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.parametrize("moment", ["before-commit", "after-commit"])
+def test_kill_9_never_leaves_an_event_without_its_entry(
+    log: Log, tmp_path: Path, moment: str
+) -> None:
+    path = tmp_path / "register.db"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(path), str(log.keys), moment],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    conn = Database(path, DatabaseKey(b"\x07" * 32)).connect()
+    try:
+        event = conn.execute(
+            "SELECT count(*) FROM gateway_meta WHERE name = ?", (f"event-{moment}",)
+        ).fetchone()[0]
+        entries = store.size(conn)
+    finally:
+        conn.close()
+    assert (event, entries) == ((0, 0) if moment == "before-commit" else (1, 1))
