@@ -105,6 +105,14 @@ class NotFound(ApiProblem):
     status = 404
 
 
+class Gone(ApiProblem):
+    """The resource existed but has expired or was purged under the retention rules."""
+
+    code = "gone"
+    title = "Gone"
+    status = 410
+
+
 class PayloadTooLarge(ApiProblem):
     """The request body is larger than the configured limit."""
 

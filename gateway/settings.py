@@ -32,6 +32,21 @@ SETTINGS_DOC: dict[str, tuple[str, str, str]] = {
         "10485760",
     ),
     "SLUIS_LOG_LEVEL": ("log_level", "DEBUG, INFO, WARNING or ERROR.", "INFO"),
+    "SLUIS_SIGNATURE_MAX_AGE": (
+        "signature_max_age",
+        "Seconds a signed request stays valid after its `created` time (10-3600).",
+        "300",
+    ),
+    "SLUIS_SIGNATURE_MAX_SKEW": (
+        "signature_max_skew",
+        "Seconds a request's `created` time may lie in the future (clock skew, 0-300).",
+        "30",
+    ),
+    "SLUIS_BATCH_MAX_ENVELOPES": (
+        "batch_max_envelopes",
+        "Most envelopes in one submitted batch (1-5000).",
+        "500",
+    ),
     "SLUIS_API_CONTACT_NAME": (
         "api_contact_name",
         "Contact name in the OpenAPI document (`info.contact`).",
@@ -67,6 +82,9 @@ class Settings:
     workers: int = 2
     max_request_bytes: int = 10 * 1024 * 1024
     log_level: str = "INFO"
+    signature_max_age: int = 300
+    signature_max_skew: int = 30
+    batch_max_envelopes: int = 500
     api_contact_name: str = "Sluis gateway beheer"
     api_contact_email: str = "sluis-beheer@example.org"
     api_contact_url: str = "https://example.org/sluis"
@@ -86,6 +104,13 @@ class Settings:
                 f"SLUIS_MAX_REQUEST_BYTES is {self.max_request_bytes}; "
                 "it must be between 1024 and 1073741824."
             )
+        for name, value, low, high in (
+            ("SLUIS_SIGNATURE_MAX_AGE", self.signature_max_age, 10, 3600),
+            ("SLUIS_SIGNATURE_MAX_SKEW", self.signature_max_skew, 0, 300),
+            ("SLUIS_BATCH_MAX_ENVELOPES", self.batch_max_envelopes, 1, 5000),
+        ):
+            if not low <= value <= high:
+                raise ConfigError(f"{name} is {value}; it must be between {low} and {high}.")
         if self.log_level not in _LOG_LEVELS:
             raise ConfigError(
                 f"SLUIS_LOG_LEVEL is {self.log_level!r}; "
@@ -145,7 +170,13 @@ class Settings:
                 continue
             if attr in ("data_dir", "db_path", "key_dir", "policy_dir"):
                 values[attr] = Path(raw)
-            elif attr in ("workers", "max_request_bytes"):
+            elif attr in (
+                "workers",
+                "max_request_bytes",
+                "signature_max_age",
+                "signature_max_skew",
+                "batch_max_envelopes",
+            ):
                 try:
                     values[attr] = int(raw)
                 except ValueError:

@@ -1,8 +1,8 @@
 """One problem+json shape (RFC 9457) for every error the API returns.
 
-Shape: ``type``, ``title``, ``status``, ``detail``, ``instance``, ``code`` and, for schema
-errors, ``invalidParams`` (a list of ``name``/``code``/``reason``, as the Dutch API Design Rules
-use it). Tests pin this shape.
+Shape: ``type``, ``title``, ``status``, ``detail``, ``instance``, ``code``, on 401 a ``reason``
+naming the failed signature check, and, for schema errors, ``invalidParams`` (a list of
+``name``/``code``/``reason``, as the Dutch API Design Rules use it). Tests pin this shape.
 """
 
 from __future__ import annotations
@@ -37,6 +37,12 @@ class ProblemSchema(Schema):
     detail = fields.String(required=True, metadata={"description": "What happened and what to do."})
     instance = fields.String(required=True, metadata={"description": "The request path."})
     code = fields.String(required=True, metadata={"description": "Stable machine code."})
+    reason = fields.String(
+        metadata={
+            "description": "Only on 401: which request-signature check failed, e.g. "
+            "`signature-expired` or `signature-replayed`."
+        }
+    )
     invalid_params = fields.List(
         fields.Nested(InvalidParamSchema),
         data_key="invalidParams",

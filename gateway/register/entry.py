@@ -126,9 +126,11 @@ ATTRIBUTE_KEYS = frozenset(
     }
 )
 
-_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}\Z")
-_TOKENS = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,199}\n)+\Z")
-_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._:@/+=()-]{0,199}\Z")
+_TOKEN = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.:@/+=-]{0,199}\Z")
+_TOKENS = re.compile(r"(?:[A-Za-z0-9_-][A-Za-z0-9_.:@/+=-]{0,199}\n)+\Z")
+#: Short human text (a legal basis): only characters JSON writes unescaped, no outer spaces.
+_LABEL_CHAR = r'[^"\\\x00-\x1f\x7f\ud800-\udfff]'
+_LABEL = re.compile(rf"(?!\s){_LABEL_CHAR}(?:{_LABEL_CHAR}{{0,198}}(?<!\s))?\Z")
 _STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z\Z")
 _EPOCH = re.compile(r"[0-9]{4}-[0-9]{2}\Z")
 _PSEUDONYM = re.compile(r"[0-9a-f]{32}\Z")
@@ -160,6 +162,11 @@ class Actor:
 
 
 GATEWAY = Actor("gateway", "sluis")
+
+
+def is_token(text: str) -> bool:
+    """True when ``text`` may stand in an entry as an id or name."""
+    return _TOKEN.match(text) is not None
 
 
 def operator(name: str) -> Actor:

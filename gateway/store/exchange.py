@@ -1,0 +1,309 @@
+"""Exchange tables: request nonces, cases, receipts, sealed envelopes, deliveries, mismatches."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.store.database import Connection
+
+# -- nonces ---------------------------------------------------------------------------------
+
+
+def remember_nonce(conn: Connection, key_id: str, nonce: str, seen_at: int) -> bool:
+    """Record a request nonce; False when this key already used it (a replay)."""
+    cursor = conn.execute(
+        "INSERT OR IGNORE INTO request_nonces (key_id, nonce, seen_at) VALUES (?, ?, ?)",
+        (key_id, nonce, seen_at),
+    )
+    return cursor.rowcount == 1
+
+
+def forget_nonces_before(conn: Connection, before: int, limit: int = 1000) -> int:
+    """Delete at most ``limit`` nonces older than ``before`` (bounded work per call)."""
+    cursor = conn.execute(
+        "DELETE FROM request_nonces WHERE (key_id, nonce) IN (SELECT key_id, nonce FROM "
+        "request_nonces WHERE seen_at < ? LIMIT ?)",
+        (before, limit),
+    )
+    return cursor.rowcount
+
+
+# -- cases ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    case_ref: str
+    subject_ref: str
+    state: str
+    priority: bool
+    opened_by: str
+    opened_at: str
+    state_since: str
+    deadline: str | None
+    closed_at: str | None
+    parties: tuple[str, ...]
+
+
+_CASE_COLUMNS = (
+    "case_ref, subject_ref, state, priority, opened_by, opened_at, state_since, deadline, closed_at"
+)
+
+
+def _case(conn: Connection, row: Any) -> CaseRecord:
+    parties = tuple(
+        r[0]
+        for r in conn.execute(
+            "SELECT party FROM case_parties WHERE case_ref = ? ORDER BY party", (row[0],)
+        ).fetchall()
+    )
+    return CaseRecord(
+        row[0], row[1], row[2], bool(row[3]), row[4], row[5], row[6], row[7], row[8], parties
+    )
+
+
+def get_case(conn: Connection, case_ref: str) -> CaseRecord | None:
+    row = conn.execute(
+        f"SELECT {_CASE_COLUMNS} FROM cases WHERE case_ref = ?",  # noqa: S608 - constant columns
+        (case_ref,),
+    ).fetchone()
+    return None if row is None else _case(conn, row)
+
+
+def open_case_for_subject(conn: Connection, subject_ref: str) -> CaseRecord | None:
+    row = conn.execute(
+        f"SELECT {_CASE_COLUMNS} FROM cases "  # noqa: S608 - constant columns
+        "WHERE subject_ref = ? AND closed_at IS NULL ORDER BY opened_at LIMIT 1",
+        (subject_ref,),
+    ).fetchone()
+    return None if row is None else _case(conn, row)
+
+
+def insert_case(conn: Connection, case: CaseRecord) -> None:
+    conn.execute(
+        f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+        (
+            case.case_ref,
+            case.subject_ref,
+            case.state,
+            int(case.priority),
+            case.opened_by,
+            case.opened_at,
+            case.state_since,
+            case.deadline,
+            case.closed_at,
+        ),
+    )
+    add_parties(conn, case.case_ref, case.parties)
+
+
+def update_case(
+    conn: Connection,
+    case_ref: str,
+    *,
+    state: str,
+    priority: bool,
+    state_since: str,
+    deadline: str | None,
+    closed_at: str | None,
+) -> None:
+    conn.execute(
+        "UPDATE cases SET state = ?, priority = ?, state_since = ?, deadline = ?, closed_at = ? "
+        "WHERE case_ref = ?",
+        (state, int(priority), state_since, deadline, closed_at, case_ref),
+    )
+
+
+def add_parties(conn: Connection, case_ref: str, parties: Sequence[str]) -> None:
+    conn.executemany(
+        "INSERT OR IGNORE INTO case_parties (case_ref, party) VALUES (?, ?)",
+        [(case_ref, p) for p in parties],
+    )
+
+
+# -- receipts and envelopes -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredReceipt:
+    message_id: str
+    sender: str
+    envelope_hash: bytes
+    outcome: str
+    receipt: bytes
+
+
+def get_receipts(conn: Connection, message_ids: Sequence[str]) -> dict[str, StoredReceipt]:
+    found: dict[str, StoredReceipt] = {}
+    for offset in range(0, len(message_ids), 500):
+        part = list(message_ids[offset : offset + 500])
+        marks = ",".join("?" for _ in part)
+        columns = "message_id, sender, envelope_hash, outcome, receipt"
+        sql = f"SELECT {columns} FROM receipts WHERE message_id IN ({marks})"  # noqa: S608
+        for row in conn.execute(sql, part).fetchall():
+            found[row[0]] = StoredReceipt(row[0], row[1], bytes(row[2]), row[3], bytes(row[4]))
+    return found
+
+
+def insert_receipts(conn: Connection, receipts: Sequence[StoredReceipt]) -> None:
+    conn.executemany(
+        "INSERT INTO receipts (message_id, sender, envelope_hash, outcome, receipt) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [(r.message_id, r.sender, r.envelope_hash, r.outcome, r.receipt) for r in receipts],
+    )
+
+
+@dataclass(frozen=True)
+class NewEnvelope:
+    message_id: str
+    sender: str
+    flow: str
+    case_ref: str
+    received_at: str
+    envelope: bytes
+    recipients: tuple[str, ...]
+    priority: bool
+    received_seq: int
+
+
+def insert_envelopes(conn: Connection, envelopes: Sequence[NewEnvelope]) -> None:
+    conn.executemany(
+        "INSERT INTO envelopes (message_id, sender, flow, case_ref, received_at, envelope) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (e.message_id, e.sender, e.flow, e.case_ref, e.received_at, e.envelope)
+            for e in envelopes
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO deliveries (recipient, message_id, flow, sender, case_ref, priority, "
+        "received_seq, received_at, size, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+        [
+            (
+                r,
+                e.message_id,
+                e.flow,
+                e.sender,
+                e.case_ref,
+                int(e.priority),
+                e.received_seq,
+                e.received_at,
+                len(e.envelope),
+            )
+            for e in envelopes
+            for r in e.recipients
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    recipient: str
+    message_id: str
+    flow: str
+    sender: str
+    case_ref: str
+    priority: bool
+    received_seq: int
+    received_at: str
+    size: int
+    state: str
+    delivered_at: str | None
+    acknowledged_at: str | None
+
+
+_DELIVERY_COLUMNS = (
+    "recipient, message_id, flow, sender, case_ref, priority, received_seq, received_at, size, "
+    "state, delivered_at, acknowledged_at"
+)
+
+
+def _delivery(row: Any) -> Delivery:
+    return Delivery(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        bool(row[5]),
+        int(row[6]),
+        row[7],
+        int(row[8]),
+        row[9],
+        row[10],
+        row[11],
+    )
+
+
+def get_delivery(conn: Connection, recipient: str, message_id: str) -> Delivery | None:
+    row = conn.execute(
+        f"SELECT {_DELIVERY_COLUMNS} FROM deliveries "  # noqa: S608 - constant columns
+        "WHERE recipient = ? AND message_id = ?",
+        (recipient, message_id),
+    ).fetchone()
+    return None if row is None else _delivery(row)
+
+
+def inbox(
+    conn: Connection,
+    recipient: str,
+    *,
+    states: Sequence[str],
+    flow: str | None,
+    after: tuple[int, int] | None,
+    limit: int,
+) -> list[Delivery]:
+    """Deliveries of ``recipient``: priority first, then oldest first, after a cursor."""
+    sql = [
+        f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE recipient = ?",  # noqa: S608
+        f"AND state IN ({','.join('?' for _ in states)})",
+    ]
+    params: list[object] = [recipient, *states]
+    if flow is not None:
+        sql.append("AND flow = ?")
+        params.append(flow)
+    if after is not None:
+        sql.append("AND (priority < ? OR (priority = ? AND received_seq > ?))")
+        params.extend([after[0], after[0], after[1]])
+    sql.append("ORDER BY priority DESC, received_seq ASC LIMIT ?")
+    params.append(limit)
+    return [_delivery(r) for r in conn.execute(" ".join(sql), params).fetchall()]
+
+
+def mark_delivery(
+    conn: Connection, recipient: str, message_id: str, *, state: str, at: str
+) -> None:
+    column = "delivered_at" if state == "delivered" else "acknowledged_at"
+    conn.execute(
+        f"UPDATE deliveries SET state = ?, {column} = coalesce({column}, ?) "  # noqa: S608
+        "WHERE recipient = ? AND message_id = ?",
+        (state, at, recipient, message_id),
+    )
+
+
+def get_envelope(conn: Connection, message_id: str) -> bytes | None:
+    row = conn.execute(
+        "SELECT envelope FROM envelopes WHERE message_id = ?", (message_id,)
+    ).fetchone()
+    return None if row is None or row[0] is None else bytes(row[0])
+
+
+def insert_mismatch(
+    conn: Connection, message_id: str, recipient: str, reason: str, at: str
+) -> bool:
+    cursor = conn.execute(
+        "INSERT OR IGNORE INTO mismatch_reports (message_id, recipient, reason, reported_at) "
+        "VALUES (?, ?, ?, ?)",
+        (message_id, recipient, reason, at),
+    )
+    return cursor.rowcount == 1
+
+
+def mismatch_reports(conn: Connection) -> list[tuple[str, str, str, str]]:
+    rows = conn.execute(
+        "SELECT message_id, recipient, reason, reported_at FROM mismatch_reports "
+        "ORDER BY reported_at"
+    ).fetchall()
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
