@@ -40,7 +40,7 @@ ACK_EVENT = "acknowledged-by-intake"
 
 #: Dutch sentences for refusals that come from the envelope checks (the policy engine gives
 #: its own in both languages).
-_ENVELOPE_REASONS_NL = {
+ENVELOPE_REASONS_NL = {
     "envelope-malformed": "De envelop is niet goed opgebouwd.",
     "envelope-too-large": "De envelop is groter dan 1 MiB.",
     "envelope-version": "Deze envelopversie wordt niet ondersteund.",
@@ -90,7 +90,7 @@ class _Item:
 
 
 def _refusal(code: str, detail_en: str) -> ReceiptReason:
-    return ReceiptReason(code, "envelope", _ENVELOPE_REASONS_NL.get(code, detail_en), detail_en)
+    return ReceiptReason(code, "envelope", ENVELOPE_REASONS_NL.get(code, detail_en), detail_en)
 
 
 def _parse(position: int, document: Any) -> _Item:
