@@ -173,9 +173,7 @@ def _signed_bytes(header: Header, payloads: Mapping[str, bytes]) -> bytes:
             b'{"header":',
             header.canonical_bytes,
             b',"payloads":',
-            _flat_object(
-                {k: b64u_encode(hashlib.sha256(v).digest()) for k, v in payloads.items()}
-            ),
+            _flat_object({k: b64u_encode(hashlib.sha256(v).digest()) for k, v in payloads.items()}),
             b"}",
         )
     )
@@ -185,9 +183,7 @@ def _flat_object(items: Mapping[str, str]) -> bytes:
     """RFC 8785 bytes of a flat object whose keys are recipient ids and whose values are
     base64url: neither needs escaping, so sorting and quoting is the whole canonical form
     (a test compares it with ``canonical_json``)."""
-    return (
-        "{" + ",".join(f'"{k}":"{items[k]}"' for k in sorted(items)) + "}"
-    ).encode("ascii")
+    return ("{" + ",".join(f'"{k}":"{items[k]}"' for k in sorted(items)) + "}").encode("ascii")
 
 
 def _header_hash(header: Header) -> str:

@@ -7,15 +7,26 @@ breaks in the YAML files do not change the version id; any change of a rule does
 from __future__ import annotations
 
 import hashlib
-from dataclasses import fields, is_dataclass
+import json
+from dataclasses import fields, is_dataclass, replace
 from datetime import date
-from typing import Any
+from types import MappingProxyType, UnionType
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import rfc8785
 
+from gateway.errors import SluisError
 from gateway.policy.model import Policy
 
 BUNDLE_FORMAT = "sluis-policy-bundle-v1"
+
+
+class BundleInvalid(SluisError):
+    """A policy bundle that does not rebuild into exactly the policy it claims to be."""
+
+    code = "policy-bundle-invalid"
+    title = "Policy bundle invalid"
+    status = 400
 
 
 def _plain(value: Any) -> Any:
@@ -52,3 +63,79 @@ def canonical_bytes(policy: Policy) -> bytes:
 
 def version_id(policy: Policy) -> str:
     return hashlib.sha256(canonical_bytes(policy)).hexdigest()
+
+
+def from_document(document: Any) -> Policy:
+    """Rebuild the typed policy from a bundle document (what a partner's client receives).
+
+    The caller verified the gateway's signature over the bundle bytes first; the rebuilt policy
+    is then checked to give exactly those bytes again, so nothing is lost or added on the way.
+    """
+    if not isinstance(document, dict) or document.get("format") != BUNDLE_FORMAT:
+        raise BundleInvalid(f"The policy bundle is not in the {BUNDLE_FORMAT} format.")
+    try:
+        hints = get_type_hints(Policy)
+        policy = Policy(
+            covenant=_build(hints["covenant"], document["covenant"]),
+            parties=_build(hints["parties"], document["parties"]),
+            fields=_build(hints["fields"], document["fields"]),
+            flows=_build(hints["flows"], document["flows"]),
+            workflow=_build(hints["workflow"], document["workflow"]),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise BundleInvalid(f"The policy bundle does not describe a policy ({error}).") from None
+    bundle = canonical_bytes(policy)
+    if bundle != rfc8785.dumps(document):
+        raise BundleInvalid("The policy bundle does not rebuild to the same policy.")
+    return replace(policy, version_id=hashlib.sha256(bundle).hexdigest())
+
+
+def policy_from_bundle(bundle: bytes) -> Policy:
+    try:
+        document = json.loads(bundle)
+    except (ValueError, UnicodeDecodeError):
+        raise BundleInvalid("The policy bundle is not JSON.") from None
+    return from_document(document)
+
+
+def _build(kind: Any, value: Any) -> Any:
+    origin = get_origin(kind)
+    args = get_args(kind)
+    if kind is Any or kind is object:
+        return value
+    if origin is UnionType or origin is Union:
+        if value is None and type(None) in args:
+            return None
+        options = [a for a in args if a is not type(None)]
+        return _build(options[0], value)
+    if is_dataclass(kind) and isinstance(kind, type):
+        if not isinstance(value, dict):
+            raise TypeError(f"{kind.__name__} must be an object")
+        hints = get_type_hints(kind)
+        known = {f.name for f in fields(kind) if f.init}
+        if set(value) - known:
+            raise TypeError(f"unknown keys in {kind.__name__}: {sorted(set(value) - known)}")
+        return kind(**{k: _build(hints[k], v) for k, v in value.items()})
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise TypeError("a list was expected")
+        return tuple(_build(args[0], v) for v in value)
+    if origin is frozenset:
+        if not isinstance(value, list):
+            raise TypeError("a list was expected")
+        return frozenset(_build(args[0], v) for v in value)
+    if origin is MappingProxyType:
+        if not isinstance(value, dict):
+            raise TypeError("an object was expected")
+        return MappingProxyType({str(k): _build(args[1], v) for k, v in value.items()})
+    if kind is date:
+        return date.fromisoformat(value)
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError("a number was expected")
+        return float(value)
+    if kind in (str, int, bool):
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise TypeError(f"a {kind.__name__} was expected")
+        return value
+    raise TypeError(f"cannot rebuild {kind!r}")

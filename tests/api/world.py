@@ -64,9 +64,25 @@ def sample_fields(policy: Policy, flow: str, partner: str) -> dict[str, Any]:
     rule = next(r for r in policy.flows[flow].recipients if r.role in party.roles)
     values: dict[str, Any] = {}
     for name in sorted(rule.required_fields):
-        kind = policy.fields[name].type
-        values[name] = True if kind == "boolean" else 2 if kind == "integer" else f"v-{name}"
+        definition = policy.fields[name]
+        values[name] = _placeholder(name, definition.type, definition.values)
     return values
+
+
+def _placeholder(name: str, kind: str, choices: tuple[str, ...]) -> Any:
+    """A value that passes the field's rules: made up, never a real person's data."""
+    fixed: dict[str, Any] = {
+        "boolean": name != "tenant_objected",
+        "integer": 3,
+        "decimal": "1424.90",
+        "date": "2026-11-20",
+        "month": "2026-12",
+        "email": "voorbeeld@example.org",
+        "phone": "0612345678",
+        "postal-code": "6001 AB",
+        "enum": choices[0] if choices else "",
+    }
+    return fixed.get(kind, f"v-{name}")
 
 
 @dataclass
