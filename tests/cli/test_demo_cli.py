@@ -116,6 +116,23 @@ def test_setup_refuses_another_demo_folder(
     assert "not in" in output
 
 
+def test_setup_reuses_the_demo_keys_on_a_new_instance(
+    settings: Settings, gateway_env: dict[str, str], tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    partners = tmp_path / "partners"
+    init_instance(settings)
+    assert _setup(runner, gateway_env, partners)[0] == 0
+    before = {p.name: p.read_bytes() for p in partners.iterdir()}
+    init_instance(settings, force=True)  # a new database; the demo keys stay
+    code, output = _setup(runner, gateway_env, partners)
+    assert code == 0, output
+    assert "Published policy version" in output
+    assert {p.name: p.read_bytes() for p in partners.iterdir()} == before
+    with load_instance(settings).database.connection() as conn:
+        assert all(store.keys_of(conn, p.id) for p in store.list_partners(conn))
+
+
 def test_help_says_demos_only() -> None:
     runner = CliRunner()
     for args in (["demo", "--help"], ["demo", "setup", "--help"], ["demo", "exchange", "--help"]):
@@ -184,7 +201,10 @@ def test_exchange_walks_the_covenant_through_gunicorn(
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "serve"], env=env, stdout=out, stderr=out
+            [sys.executable, "-m", "gateway", "serve", "--hint", "Demo: make demo"],
+            env=env,
+            stdout=out,
+            stderr=out,
         )
         try:
             deadline = time.monotonic() + SERVER_SECONDS / 2
@@ -229,8 +249,22 @@ def test_exchange_walks_the_covenant_through_gunicorn(
     ):
         assert text in output
     server_log = log.read_text()
+    assert "  Demo: make demo" in server_log  # what `make run` adds to the list of things to try
     values = _distinctive_values(weert)
     assert {"Voorbeeld", "9999 ZZ", "1901-01-01"} <= set(values)
     for value in values:
         assert value not in output
         assert value not in server_log
+
+
+def test_setup_refuses_half_a_key_pair(
+    demo_instance: Instance, gateway_env: dict[str, str], tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    partners = tmp_path / "partners"
+    assert _setup(runner, gateway_env, partners)[0] == 0
+    init_instance(demo_instance.settings, force=True)
+    (partners / "st-joseph.pub.json").unlink()
+    code, output = _setup(runner, gateway_env, partners)
+    assert code == 2
+    assert "Only one of st-joseph's two demo key files" in output
