@@ -11,7 +11,7 @@ RULESET  := standards/nl-api-design-rules.spectral.yml
 OPENAPI  := build/openapi.json
 NPM_ENV  := npm_config_cache=$(CURDIR)/.npm-cache npm_config_update_notifier=false npm_config_fund=false
 
-.PHONY: run test lint typecheck apilint unit install clean bench
+.PHONY: run demo test lint typecheck apilint unit install clean bench
 
 install: $(STAMP)
 
@@ -23,7 +23,13 @@ $(STAMP): setup.cfg pyproject.toml
 
 run: $(STAMP)
 	@test -f $(DEMO)/keys/db.key || $(DEMO_ENV) $(BIN)/gateway init
-	$(DEMO_ENV) $(BIN)/gateway serve
+	@$(DEMO_ENV) $(BIN)/gateway demo setup --partners-dir $(DEMO)/partners
+	@echo ""
+	$(DEMO_ENV) $(BIN)/gateway serve --hint "Demo:     make demo   (in a second terminal: partners exchange a case)"
+
+# The scripted walk through the covenant, against the gateway `make run` started.
+demo: $(STAMP)
+	@$(DEMO_ENV) $(BIN)/gateway demo exchange --partners-dir $(DEMO)/partners
 
 lint: $(STAMP)
 	$(BIN)/ruff check gateway tests benchmarks wsgi.py

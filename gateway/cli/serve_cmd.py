@@ -11,7 +11,14 @@ from gateway.settings import Settings
 
 
 @click.command()
-def serve() -> None:
+@click.option(
+    "--hint",
+    "hints",
+    multiple=True,
+    hidden=True,
+    help="One more line for what to try (`make run` adds the demo walk).",
+)
+def serve(hints: tuple[str, ...]) -> None:
     """Start the gateway under gunicorn on SLUIS_BIND."""
     settings = Settings.from_env()
     configure_logging(settings.log_level_number)
@@ -21,5 +28,7 @@ def serve() -> None:
     click.echo(f"  Health:   curl http://{host_port}/api/v1/health")
     click.echo(f"  OpenAPI:  http://{host_port}/api/v1/openapi.json")
     click.echo(f"  API docs: http://{host_port}/api/v1/docs")
+    for hint in hints:
+        click.echo(f"  {hint}")
     click.echo("  Stop with Ctrl-C.")
     GatewayServer(app, settings).run()
