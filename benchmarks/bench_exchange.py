@@ -526,5 +526,5 @@ def collect(quick: bool) -> Iterable[Figure]:
             yield _submission(base / "submit", 2, 20)
             yield from _listing(base / "inbox", 2_000, 2.0)
         else:
-            yield _submission(base / "submit", 24, BATCH)
+            yield _submission(base / "submit", 48, BATCH)
             yield from _listing(base / "inbox", 1_000_000, 20.0)
