@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from gateway.crypto import SigningKey
@@ -40,6 +40,7 @@ class Appended:
     seq: int
     leaf_hash: bytes
     time: str
+    entry: bytes = field(default=b"", repr=False)  # the entry bytes, as hashed
 
 
 def entry_seal(seal_key: bytes, leaf: bytes) -> bytes:
@@ -97,7 +98,7 @@ class Register:
             else:
                 frontier.append(leaf)
             subjects.extend((p, seq) for p in pseudonyms)
-            appended.append(Appended(seq, leaf, time))
+            appended.append(Appended(seq, leaf, time, data))
         store.insert_entries(conn, rows)
         if nodes:
             store.insert_nodes(conn, nodes)
@@ -116,10 +117,20 @@ class Register:
         """Hashes of perfect subtrees: stored ones from the node table, small ones recomputed."""
         out: dict[Range, bytes] = {}
         stored: dict[tuple[int, int], Range] = {}
+        small = [(s, e) for s, e in ranges if (e - s).bit_length() - 1 < STORED_NODE_LEVEL]
+        if len(small) > 1:  # read the leaves of nearby small subtrees in one query
+            low, high = min(s for s, _ in small), max(e for _, e in small)
+            if high - low <= len(small) << STORED_NODE_LEVEL:
+                leaves = store.leaf_hashes(conn, low, high)
+                if len(leaves) == high - low:
+                    for s, e in small:
+                        out[(s, e)] = merkle.root_of(leaves[s - low : e - low])
         for start, end in ranges:
             level = (end - start).bit_length() - 1
             if level >= STORED_NODE_LEVEL:
                 stored[(level, start >> level)] = (start, end)
+            elif (start, end) in out:
+                continue
             else:
                 leaves = store.leaf_hashes(conn, start, end)
                 if len(leaves) != end - start:
@@ -149,6 +160,16 @@ class Register:
 
     def inclusion_proof(self, conn: Connection, seq: int, size: int) -> list[bytes]:
         return self.hashes(conn, merkle.inclusion_ranges(seq, size))
+
+    def inclusion_proofs(
+        self, conn: Connection, seqs: Sequence[int], size: int
+    ) -> list[list[bytes]]:
+        """Proofs of several entries in one tree, reading every subtree hash once (a batch's
+        receipts share most of their proof)."""
+        ranges = [merkle.inclusion_ranges(seq, size) for seq in seqs]
+        pieces = sorted({p for rs in ranges for r in rs for p in merkle.perfect_cover(*r)})
+        perfect = self.perfect_hashes(conn, pieces)
+        return [[merkle.subtree_hash(start, end, perfect) for start, end in rs] for rs in ranges]
 
     def consistency_proof(self, conn: Connection, old_size: int, new_size: int) -> list[bytes]:
         return self.hashes(conn, merkle.consistency_ranges(old_size, new_size))

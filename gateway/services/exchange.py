@@ -25,12 +25,12 @@ from gateway.policy import Policy
 from gateway.policy.deadlines import state_deadline
 from gateway.policy.engine import Decision, Recipient, Transfer, evaluate
 from gateway.register.entry import Actor, Event, RecipientFields, is_token, iso_time
+from gateway.register.log import Appended
 from gateway.register.receipt import ReceiptReason, build_receipt
 from gateway.services.key_directory import DirectorySenderKeys, usable_at
 from gateway.store import Connection, transaction
 from gateway.store import exchange as store
 from gateway.store import key_directory as directory
-from gateway.store import register as register_store
 from gateway.store.exchange import CaseRecord, NewEnvelope, StoredReceipt
 
 MAX_ENVELOPE_BYTES = 1024 * 1024
@@ -118,6 +118,9 @@ class Exchange:
         self.instance = instance
         self.policy = policy
         self.register = instance.register
+        # Key lookups of this request's transaction: a batch reads each key once.
+        self._sender_keys = DirectorySenderKeys(conn, records={})
+        self._active_keys: dict[str, list[directory.KeyRecord]] = {}
 
     # -- submit --------------------------------------------------------------------------
 
@@ -174,7 +177,7 @@ class Exchange:
             )
             return
         try:
-            key = DirectorySenderKeys(self.conn).ed25519_for(
+            key = self._sender_keys.ed25519_for(
                 header.sender, header.sender_key_id, header.created_at()
             )
             verify_sender(item.envelope, key)
@@ -230,10 +233,10 @@ class Exchange:
         self._apply(sender, item, case, decision, now)
 
     def _recipient_key_ok(self, partner: str, key_id: str, now: datetime) -> bool:
-        return any(
-            k.encryption_key_id == key_id and usable_at(k, now)
-            for k in directory.active_keys(self.conn, partner)
-        )
+        keys = self._active_keys.get(partner)
+        if keys is None:
+            keys = self._active_keys[partner] = directory.active_keys(self.conn, partner)
+        return any(k.encryption_key_id == key_id and usable_at(k, now) for k in keys)
 
     def _apply(
         self,
@@ -364,13 +367,20 @@ class Exchange:
         store receipts, envelopes and deliveries (in that order: rows reference receipts)."""
         fresh = [i for i in items if i.stored is None]
         appended = self.register.append(self.conn, [e for i in fresh for e in i.events], now=now)
-        transfer_seq: dict[int, int] = {}
+        transfer: dict[int, Appended] = {}
         cursor = 0
         for item in fresh:
-            transfer_seq[item.position] = appended[cursor].seq  # the transfer event is first
+            transfer[item.position] = appended[cursor]  # the transfer event is first
             cursor += len(item.events)
         size = self.register.size(self.conn)
         root = self.register.root(self.conn, size) if fresh else b""
+        proofs = dict(
+            zip(
+                transfer,
+                self.register.inclusion_proofs(self.conn, [a.seq for a in transfer.values()], size),
+                strict=True,
+            )
+        )
         receipts: list[bytes] = []
         to_store: list[StoredReceipt] = []
         envelopes: list[NewEnvelope] = []
@@ -378,7 +388,7 @@ class Exchange:
             if item.stored is not None:
                 receipts.append(item.stored)
                 continue
-            seq = transfer_seq[item.position]
+            seq = transfer[item.position].seq
             outcome = "accepted" if item.accepted else "refused"
             receipt = build_receipt(
                 self.instance.signing_key,
@@ -386,11 +396,11 @@ class Exchange:
                 outcome=outcome,
                 reasons=item.reasons,
                 case_ref=item.case_ref,
-                entry=self._entry_bytes(seq),
+                entry=transfer[item.position].entry,
                 index=seq,
                 tree_size=size,
                 root=root,
-                proof=self.register.inclusion_proof(self.conn, seq, size),
+                proof=proofs[item.position],
             )
             receipts.append(receipt)
             if item.message_id is not None:
@@ -403,12 +413,6 @@ class Exchange:
         if envelopes:
             store.insert_envelopes(self.conn, envelopes)
         return receipts
-
-    def _entry_bytes(self, seq: int) -> bytes:
-        found = register_store.entry(self.conn, seq)
-        if found is None:  # pragma: no cover - appended in this very transaction
-            raise NotFound(f"Register entry {seq} is missing.")
-        return found[1]
 
 
 # -- reading and delivery ---------------------------------------------------------------------

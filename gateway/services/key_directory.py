@@ -173,12 +173,19 @@ def usable_at(record: KeyRecord, when: datetime) -> bool:
 
 @dataclass(frozen=True)
 class DirectorySenderKeys:
-    """The key directory as the envelope module's SenderKeys."""
+    """The key directory as the envelope module's SenderKeys. ``records``, when given, keeps
+    the lookups of one transaction (a batch of envelopes from one sender reads its key once)."""
 
     conn: Connection
+    records: dict[str, KeyRecord | None] | None = None
 
     def ed25519_for(self, partner: str, key_id: str, when: datetime) -> bytes:
-        record = store.find_key(self.conn, key_id)
+        if self.records is None:
+            record = store.find_key(self.conn, key_id)
+        elif key_id in self.records:
+            record = self.records[key_id]
+        else:
+            record = self.records[key_id] = store.find_key(self.conn, key_id)
         if record is None or record.partner_id != partner:
             raise UnknownSenderKey(f"No key {key_id} is registered for '{partner}'.")
         if record.status == "revoked":

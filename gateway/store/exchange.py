@@ -255,7 +255,30 @@ def inbox(
     after: tuple[int, int] | None,
     limit: int,
 ) -> list[Delivery]:
-    """Deliveries of ``recipient``: priority first, then oldest first, after a cursor."""
+    """Deliveries of ``recipient``: priority first, then oldest first, after a cursor.
+
+    A cursor ``(priority, seq)`` continues within its priority and, after the last priority
+    delivery, at the first ordinary one: two range seeks in ``deliveries_inbox``. (One query
+    with ``priority < ? OR (...)`` made SQLite scan the inbox from its start: 100 ms and more
+    deep in an inbox of 125,000.)"""
+    if after is None:
+        return _inbox_range(conn, recipient, states, flow, None, None, limit)
+    priority, seq = after
+    rows = _inbox_range(conn, recipient, states, flow, priority, seq, limit)
+    if len(rows) < limit and priority > 0:  # priority is 0 or 1 (a CHECK constraint)
+        rows += _inbox_range(conn, recipient, states, flow, 0, None, limit - len(rows))
+    return rows
+
+
+def _inbox_range(
+    conn: Connection,
+    recipient: str,
+    states: Sequence[str],
+    flow: str | None,
+    priority: int | None,
+    after_seq: int | None,
+    limit: int,
+) -> list[Delivery]:
     sql = [
         f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE recipient = ?",  # noqa: S608
         f"AND state IN ({','.join('?' for _ in states)})",
@@ -264,9 +287,12 @@ def inbox(
     if flow is not None:
         sql.append("AND flow = ?")
         params.append(flow)
-    if after is not None:
-        sql.append("AND (priority < ? OR (priority = ? AND received_seq > ?))")
-        params.extend([after[0], after[0], after[1]])
+    if priority is not None:
+        sql.append("AND priority = ?")
+        params.append(priority)
+    if after_seq is not None:
+        sql.append("AND received_seq > ?")
+        params.append(after_seq)
     sql.append("ORDER BY priority DESC, received_seq ASC LIMIT ?")
     params.append(limit)
     return [_delivery(r) for r in conn.execute(" ".join(sql), params).fetchall()]

@@ -1,0 +1,530 @@
+"""The exchange through real gunicorn on 127.0.0.1: batch submission and inbox listing.
+
+- Envelopes accepted per second: ``gateway serve`` with 2 workers on a temporary instance (a
+  published policy, the eight covenant partners with registered keys); batches of 500
+  arrears signals (each its own ``subject_ref``, so each opens a case) from two landlords,
+  sealed and their requests signed (RFC 9421, a fresh nonce each) before the clock starts, then
+  POSTed by concurrent client threads with ``http.client``. The floor is the in-process work no
+  gateway can avoid for the same envelopes, in one process: a raw PyNaCl Ed25519 verification
+  over the same signed-byte size, ``json.loads`` of the envelope, a raw SQLCipher insert of the
+  envelope bytes (batches of 500 per transaction, WAL, synchronous=FULL) and one register entry
+  per envelope with the project's own ``Register.append`` in the same transaction. The gateway
+  does more per envelope (a case, a second register entry, a signed receipt with an inclusion
+  proof, deliveries); that is what the ratio shows.
+- Inbox listing latency: a database filled directly through the store layer (not through
+  HTTP, in big transactions) with 1,000,000 envelopes, one delivery each, spread evenly over
+  the eight covenant partners (about 125,000 per inbox, 10 % priority), 10,000 cases.
+  Envelope and receipt blobs are small placeholders: the listing reads only delivery rows.
+  Then 20 client threads, each a partner, send signed ``GET /api/v1/inbox?limit=100`` for a
+  fixed time: half the time with the cursor of their previous page, otherwise the first page
+  or a cursor at a random depth of the inbox (as a client resuming there would hold).
+  gunicorn runs 2 workers (one per core on the 2-core benchmark machine; each has 4 threads).
+
+Quick mode (the test suite): 2 batches of 20, and 2,000 stored envelopes for 2 seconds.
+Every server binds 127.0.0.1 only, runs bounded in count and time and is always terminated.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.client
+import json
+import os
+import queue
+import random
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import nacl.signing
+import sqlcipher3
+
+from benchmarks.harness import Figure
+from gateway.crypto import SigningKey
+from gateway.crypto import envelope as env
+from gateway.crypto.http_signatures import RequestParts, sign_request
+from gateway.crypto.keys import PartnerKeyPair
+from gateway.instance import init_instance, load_instance
+from gateway.policy import Policy, load_policy
+from gateway.register.entry import Actor, Event, RecipientFields
+from gateway.register.epochs import EpochKeyring
+from gateway.register.log import Register
+from gateway.services import key_directory
+from gateway.services.exchange import encode_cursor
+from gateway.services.policy_publishing import publish
+from gateway.settings import Settings
+from gateway.store import exchange as store
+from gateway.store import migrate, transaction
+
+POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
+LANDLORDS = ("wonen-limburg", "st-joseph")
+INTAKE = "gemeente-weert-intake"
+PARTIES = (
+    *LANDLORDS,
+    INTAKE,
+    "amw-midden-limburg",
+    "gemeente-weert-participatie",
+    "gemeente-weert-schulddienstverlening",
+    "gemeente-weert-uitkeringsadministratie",
+    "budgetcoach-weert",
+)
+FLOW = "arrears-signal"
+BATCH = 500
+SUBMIT_CLIENTS = 3
+INBOX_CLIENTS = 20
+INBOX_PAGE = 100
+WORKERS = 2
+START_TIMEOUT = 30.0
+REQUEST_TIMEOUT = 60.0
+
+
+# -- an instance and a server -----------------------------------------------------------------
+
+
+@dataclass
+class _Instance:
+    settings: Settings
+    policy: Policy
+    pairs: dict[str, PartnerKeyPair]
+
+
+def _instance(folder: Path) -> _Instance:
+    """A fresh instance: the shipped policy published, every party with a registered key."""
+    settings = Settings(data_dir=folder / "data", key_dir=folder / "keys", policy_dir=POLICY_DIR)
+    init_instance(settings)
+    instance = load_instance(settings)
+    policy = load_policy(POLICY_DIR)
+    now = datetime.now(UTC)
+    pairs = {p: PartnerKeyPair.generate(p) for p in PARTIES}
+    with instance.database.connection() as conn:
+        publish(
+            conn,
+            policy,
+            instance.signing_key,
+            now=now,
+            effective_from=now.date(),
+            published_by="fg",
+            register=instance.register,
+        )
+        for party, pair in pairs.items():
+            key_directory.add_partner(
+                conn, policy, party, now=now, by="admin", register=instance.register
+            )
+            key_directory.register_key(
+                conn,
+                pair.public,
+                now=now - timedelta(minutes=5),
+                by="admin",
+                register=instance.register,
+            )
+    return _Instance(settings, policy, pairs)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _healthy(port: int) -> bool:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        conn.request("GET", "/api/v1/health")
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        conn.close()
+
+
+@contextmanager
+def _server(inst: _Instance, folder: Path, workers: int) -> Iterator[int]:
+    """``gateway serve`` on 127.0.0.1:<free port>; yields the port once it answers."""
+    port = _free_port()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("SLUIS_")}
+    environ.update(
+        SLUIS_DATA_DIR=str(inst.settings.data_dir),
+        SLUIS_KEY_DIR=str(inst.settings.key_dir),
+        SLUIS_POLICY_DIR=str(inst.settings.policy_dir),
+        SLUIS_BIND=f"127.0.0.1:{port}",
+        SLUIS_WORKERS=str(workers),
+        SLUIS_LOG_LEVEL="WARNING",
+    )
+    log_path = folder / f"serve-{port}.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments, loopback
+            [sys.executable, "-m", "gateway", "serve"], env=environ, stdout=log, stderr=log
+        )
+        try:
+            deadline = time.monotonic() + START_TIMEOUT
+            while not _healthy(port):
+                if server.poll() is not None or time.monotonic() > deadline:
+                    tail = log_path.read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"gateway serve did not start:\n{tail}")
+                time.sleep(0.1)
+            yield port
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=15)
+
+
+def _signed_headers(
+    pair: PartnerKeyPair, port: int, method: str, path: str, query: str, body: bytes
+) -> dict[str, str]:
+    headers = sign_request(
+        RequestParts(method, f"127.0.0.1:{port}", path, query, {}, body),
+        pair,
+        pair.public.key_id,
+        int(time.time()),
+        secrets.token_urlsafe(18),
+    )
+    if body:
+        headers["Content-Type"] = "application/json"
+    return headers
+
+
+# -- figure 1: envelopes accepted per second ------------------------------------------------
+
+
+def _fields(policy: Policy) -> dict[str, Any]:
+    """The intake's required fields of an arrears signal, with placeholder values."""
+    party = policy.parties[INTAKE]
+    rule = next(r for r in policy.flows[FLOW].recipients if r.role in party.roles)
+    values: dict[str, Any] = {}
+    for name in sorted(rule.required_fields):
+        kind = policy.fields[name].type
+        values[name] = True if kind == "boolean" else 2 if kind == "integer" else f"v-{name}"
+    return values
+
+
+def _seal_batches(inst: _Instance, batches: int, size: int, tag: str) -> list[list[env.Envelope]]:
+    fields = _fields(inst.policy)
+    intake = inst.pairs[INTAKE].public
+    now = datetime.now(UTC)
+    out = []
+    for b in range(batches):
+        sender = inst.pairs[LANDLORDS[b % len(LANDLORDS)]]
+        out.append(
+            [
+                env.seal(
+                    sender,
+                    flow=FLOW,
+                    policy_version=inst.policy.version_id,
+                    projections={INTAKE: (intake, fields)},
+                    created=now,
+                    subject_ref=f"subject-{tag}-{b:04d}-{i:04d}",
+                )
+                for i in range(size)
+            ]
+        )
+    return out
+
+
+def _floor(folder: Path, envelopes: list[env.Envelope]) -> float:
+    """Envelopes/s of the unavoidable in-process work (see the module docstring)."""
+    sample = envelopes[0]
+    signed = b"y" * len(env._signed_bytes(sample.header, sample.payloads))
+    raw_signer = nacl.signing.SigningKey.generate()
+    signature = raw_signer.sign(signed).signature
+    verify_key = raw_signer.verify_key
+    wires = [e.to_bytes() for e in envelopes]
+    ids = [e.header.message_id for e in envelopes]
+    events = [
+        Event(
+            "transfer.accepted",
+            Actor("partner", e.header.sender),
+            flow=FLOW,
+            sender=e.header.sender,
+            recipients=(
+                RecipientFields(INTAKE, "municipality-intake", e.header.recipients[0].fields),
+            ),
+            subjects=(e.header.subject_ref or "",),
+            case=f"case-{i:020x}",
+            policy_version=e.header.policy_version,
+            envelope_hash=hashlib.sha256(wires[i]).hexdigest(),
+            message_id=e.header.message_id,
+        )
+        for i, e in enumerate(envelopes)
+    ]
+    key = secrets.token_bytes(32)
+    conn = sqlcipher3.connect(str(folder / "floor.db"), isolation_level=None, timeout=10)
+    try:
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        conn.execute("PRAGMA temp_store = MEMORY")
+        conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        migrate(conn)
+        conn.execute("CREATE TABLE raw_envelopes (message_id TEXT PRIMARY KEY, envelope BLOB)")
+        register = Register(
+            SigningKey.from_seed(secrets.token_bytes(32)), "bench/floor", EpochKeyring(folder)
+        )
+        now = datetime.now(UTC)
+        start = time.perf_counter()
+        for offset in range(0, len(wires), BATCH):
+            part = range(offset, min(offset + BATCH, len(wires)))
+            for i in part:
+                verify_key.verify(signed, signature)
+                json.loads(wires[i])
+            with transaction(conn):
+                conn.executemany(
+                    "INSERT INTO raw_envelopes (message_id, envelope) VALUES (?, ?)",
+                    [(ids[i], wires[i]) for i in part],
+                )
+                register.append(conn, events[offset : offset + len(part)], now=now)
+        return len(wires) / (time.perf_counter() - start)
+    finally:
+        conn.close()
+
+
+def _post_batches(
+    port: int, work: list[tuple[bytes, dict[str, str], int]], clients: int
+) -> tuple[float, int, list[str]]:
+    """POST every prepared batch from ``clients`` threads; (seconds, accepted, errors)."""
+    jobs: queue.Queue[tuple[bytes, dict[str, str], int]] = queue.Queue()
+    for job in work:
+        jobs.put(job)
+    accepted = [0] * clients
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def client(index: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+        try:
+            while True:
+                try:
+                    body, headers, count = jobs.get_nowait()
+                except queue.Empty:
+                    return
+                conn.request("POST", "/api/v1/envelope-batches", body, headers)
+                response = conn.getresponse()
+                data = response.read()
+                if response.status != 200:
+                    with lock:
+                        errors.append(f"HTTP {response.status}")
+                    continue
+                got = json.loads(data)["accepted"]
+                accepted[index] += got
+                if got != count:
+                    with lock:
+                        errors.append(f"{count - got} refused")
+        except (OSError, http.client.HTTPException) as error:
+            with lock:
+                errors.append(type(error).__name__)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - start, sum(accepted), errors
+
+
+def _submission(folder: Path, batches: int, size: int) -> Figure:
+    inst = _instance(folder)
+    warm = _seal_batches(inst, 2, 10, "warm")
+    sealed = _seal_batches(inst, batches, size, "timed")
+    floor = _floor(folder, [e for batch in sealed for e in batch])
+    with _server(inst, folder, WORKERS) as port:
+
+        def prepare(batch: list[env.Envelope]) -> tuple[bytes, dict[str, str], int]:
+            body = json.dumps({"envelopes": [e.to_json() for e in batch]}).encode()
+            sender = inst.pairs[batch[0].header.sender]
+            headers = _signed_headers(sender, port, "POST", "/api/v1/envelope-batches", "", body)
+            return body, headers, len(batch)
+
+        _post_batches(port, [prepare(b) for b in warm], len(warm))  # each worker's first request
+        work = [prepare(b) for b in sealed]  # signed before the clock starts, fresh nonces
+        seconds, accepted, errors = _post_batches(port, work, SUBMIT_CLIENTS)
+    name = (
+        f"envelopes accepted/s through HTTP, gunicorn {WORKERS} workers, "
+        f"{SUBMIT_CLIENTS} clients, {batches} batches of {size}"
+    )
+    if errors:
+        name += f" ({len(errors)} ERRORS: {', '.join(sorted(set(errors)))})"
+    return Figure(
+        name,
+        accepted / seconds,
+        "envelopes/s",
+        floor,
+        "in-process verify+parse+SQLCipher+register",
+        goal_ratio=0.5,
+        goal_value=2000,
+    )
+
+
+# -- figure 2: inbox listing latency ------------------------------------------------------------
+
+
+def _message_id(i: int) -> str:
+    return base64.urlsafe_b64encode(i.to_bytes(16, "big")).rstrip(b"=").decode("ascii")
+
+
+def _fill(inst: _Instance, rows: int) -> None:
+    """``rows`` envelopes, one delivery each, round-robin over the eight parties."""
+    instance = load_instance(inst.settings)
+    stamp = "2026-11-24T12:00:00.000Z"
+    cases = max(1, rows // 100)
+    chunk = 50_000
+    with instance.database.connection() as conn:
+        conn.execute("PRAGMA synchronous = OFF")  # a bulk fill, not the figure
+        with transaction(conn):
+            for c in range(cases):
+                store.insert_case(
+                    conn,
+                    store.CaseRecord(
+                        case_ref=f"case-{c:020x}",
+                        subject_ref=f"subject-{c:08d}",
+                        state="signalled",
+                        priority=c % 10 == 0,
+                        opened_by=LANDLORDS[c % 2],
+                        opened_at=stamp,
+                        state_since=stamp,
+                        deadline=None,
+                        closed_at=None,
+                        parties=(LANDLORDS[c % 2], INTAKE),
+                    ),
+                )
+        blob = b"\x00" * 64
+        digest = b"\x00" * 32
+        for offset in range(0, rows, chunk):
+            part = range(offset, min(offset + chunk, rows))
+            ids = [_message_id(i) for i in part]
+            with transaction(conn):
+                store.insert_receipts(
+                    conn,
+                    [
+                        store.StoredReceipt(m, LANDLORDS[i % 2], digest, "accepted", b"{}")
+                        for m, i in zip(ids, part, strict=True)
+                    ],
+                )
+                store.insert_envelopes(
+                    conn,
+                    [
+                        store.NewEnvelope(
+                            message_id=m,
+                            sender=LANDLORDS[i % 2],
+                            flow=FLOW,
+                            case_ref=f"case-{i % cases:020x}",
+                            received_at=stamp,
+                            envelope=blob,
+                            recipients=(PARTIES[i % len(PARTIES)],),
+                            priority=i % 10 < 1,
+                            received_seq=i,
+                        )
+                        for m, i in zip(ids, part, strict=True)
+                    ],
+                )
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def _listing(folder: Path, rows: int, seconds: float) -> list[Figure]:
+    inst = _instance(folder)
+    _fill(inst, rows)
+    latencies: list[list[float]] = [[] for _ in range(INBOX_CLIENTS)]
+    errors: list[str] = []
+    lock = threading.Lock()
+    with _server(inst, folder, WORKERS) as port:
+        deadline = time.monotonic() + seconds
+
+        def client(index: int) -> None:
+            partner = PARTIES[index % len(PARTIES)]
+            pair = inst.pairs[partner]
+            rng = random.Random(index)  # noqa: S311 - reproducible access pattern, not a secret
+            cursor: str | None = None
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+            try:
+                while time.monotonic() < deadline:
+                    choice = rng.random()
+                    if cursor is None or choice >= 0.5:
+                        cursor = None
+                        if choice >= 0.75:  # resume at a random depth of this inbox
+                            seq = rng.randrange(index % len(PARTIES), rows, len(PARTIES))
+                            delivery = store.Delivery(
+                                partner, "", FLOW, "", "", seq % 10 < 1, seq, "", 0, "", None, None
+                            )
+                            cursor = encode_cursor(delivery)
+                    query = f"limit={INBOX_PAGE}" + (f"&cursor={cursor}" if cursor else "")
+                    headers = _signed_headers(pair, port, "GET", "/api/v1/inbox", query, b"")
+                    start = time.perf_counter()
+                    conn.request("GET", f"/api/v1/inbox?{query}", headers=headers)
+                    response = conn.getresponse()
+                    data = response.read()
+                    elapsed = time.perf_counter() - start
+                    if response.status != 200:
+                        with lock:
+                            errors.append(f"HTTP {response.status}")
+                        cursor = None
+                        continue
+                    latencies[index].append(elapsed * 1000)
+                    cursor = json.loads(data)["nextCursor"]
+            except (OSError, http.client.HTTPException) as error:
+                with lock:
+                    errors.append(type(error).__name__)
+            finally:
+                conn.close()
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(INBOX_CLIENTS)]
+        start = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - start
+    done = [ms for per_client in latencies for ms in per_client]
+    if not done:
+        done = [0.0]
+    requests = len(done) + len(errors)
+    label = f"{rows:,} stored envelopes, {INBOX_CLIENTS} clients, {requests:,} requests"
+    label += f", {len(errors)} errors"
+    if errors:
+        label += f" ({', '.join(sorted(set(errors)))})"
+    return [
+        Figure(
+            f"inbox listing p50, {label}", _percentile(done, 0.50), "ms", higher_is_better=False
+        ),
+        Figure(
+            f"inbox listing p99, {label}",
+            _percentile(done, 0.99),
+            "ms",
+            goal_value=50,
+            higher_is_better=False,
+        ),
+        Figure(f"inbox listings/s, {label}", len(done) / elapsed, "requests/s"),
+    ]
+
+
+def collect(quick: bool) -> Iterable[Figure]:
+    with tempfile.TemporaryDirectory(prefix="sluis-bench-") as tmp:
+        base = Path(tmp)
+        for name in ("submit", "inbox"):
+            (base / name).mkdir()
+        if quick:
+            yield _submission(base / "submit", 2, 20)
+            yield from _listing(base / "inbox", 2_000, 2.0)
+        else:
+            yield _submission(base / "submit", 48, BATCH)
+            yield from _listing(base / "inbox", 1_000_000, 20.0)

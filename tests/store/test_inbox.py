@@ -1,0 +1,69 @@
+"""The inbox query: cursor pages walk every delivery once, priority first, then oldest first."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from gateway.store import Connection, Database, DatabaseKey, migrate, transaction
+from gateway.store import exchange as store
+
+STAMP = "2026-11-24T12:00:00.000Z"
+
+
+def _fill(conn: Connection, count: int) -> None:
+    case = store.CaseRecord(
+        "case-" + "0" * 20, "subject-1", "signalled", False, "a", STAMP, STAMP, None, None, ("a",)
+    )
+    with transaction(conn):
+        store.insert_case(conn, case)
+        for i in range(count):
+            message_id = f"m{i:021d}"
+            store.insert_receipts(
+                conn, [store.StoredReceipt(message_id, "a", bytes(32), "accepted", b"{}")]
+            )
+            store.insert_envelopes(
+                conn,
+                [
+                    store.NewEnvelope(
+                        message_id,
+                        "a",
+                        "arrears-signal",
+                        case.case_ref,
+                        STAMP,
+                        b"x",
+                        ("inbox",),
+                        priority=i % 3 == 0,
+                        received_seq=i,
+                    )
+                ],
+            )
+        store.mark_delivery(conn, "inbox", f"m{4:021d}", state="acknowledged", at=STAMP)
+
+
+def test_cursor_pages_cross_from_priority_to_ordinary(tmp_path: Path) -> None:
+    with Database(tmp_path / "sluis.db", DatabaseKey(os.urandom(32))).connection() as conn:
+        migrate(conn)
+        _fill(conn, 20)
+        states = ("pending", "delivered")
+        expected = [
+            (p, s)
+            for p, s in sorted(
+                ((int(i % 3 == 0), i) for i in range(20)), key=lambda r: (-r[0], r[1])
+            )
+            if s != 4
+        ]
+        for size in (1, 2, 3, 6, 7, 19, 25):
+            seen: list[tuple[int, int]] = []
+            after: tuple[int, int] | None = None
+            while True:
+                page = store.inbox(conn, "inbox", states=states, flow=None, after=after, limit=size)
+                seen.extend((int(d.priority), d.received_seq) for d in page)
+                if len(page) < size:
+                    break
+                after = (int(page[-1].priority), page[-1].received_seq)
+            assert seen == expected, size
+        assert (
+            store.inbox(conn, "inbox", states=states, flow="case-closure", after=None, limit=5)
+            == []
+        )
