@@ -12,7 +12,7 @@ from gateway.errors import ConfigError
 from gateway.instance import Instance, load_instance
 from gateway.policy import Policy, PolicyInvalid, load_policy
 from gateway.settings import Settings
-from gateway.web import API_KEY, EXTENSION_KEY, close_request_connection, headers
+from gateway.web import API_KEY, EXTENSION_KEY, headers, install_connections
 from gateway.web import access as access_guard
 
 
@@ -50,7 +50,7 @@ def create_app(
     access_guard.install(app)
     auth.install(app, settings, clock)
     headers.install(app)
-    app.teardown_appcontext(close_request_connection)
+    install_connections(app)
     return app
 
 

@@ -3,12 +3,15 @@
 The authenticator rebuilds the request as the partner signed it (method, authority, path as
 sent, raw query, body), verifies it strictly (:mod:`gateway.crypto.http_signatures`), resolves
 the key id in the key directory (a revoked or expired key is refused), and then spends the nonce:
-a nonce seen before for that key is a replay and refused. Nonces are kept for the signature
-window plus the allowed skew, after which ``created`` alone refuses the request.
+a nonce seen before for that key is a replay and refused. Nonces of writes are kept in the
+store, shared by every worker; nonces of reads in the worker's memory (reads change nothing).
+Both are kept for the signature window plus the allowed skew, after which ``created`` alone
+refuses the request.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import quote
@@ -25,7 +28,7 @@ from gateway.crypto.http_signatures import (
 from gateway.errors import Unauthenticated
 from gateway.services.key_directory import usable_at
 from gateway.settings import Settings
-from gateway.store import Connection, transaction
+from gateway.store import Connection
 from gateway.store import exchange as exchange_store
 from gateway.store import key_directory as directory
 from gateway.web import request_connection
@@ -33,7 +36,7 @@ from gateway.web.access import Principal, register_authenticator
 
 Clock = Callable[[], datetime]
 SIGNED_HEADERS = ("content-digest", "signature", "signature-input")
-NONCE_SWEEP = 200  # old nonces deleted per request, so the table stays small
+NONCE_SWEEP_EVERY = 5  # seconds: in one of every five, old nonces are deleted (1000 at most)
 
 
 def system_clock() -> datetime:
@@ -70,6 +73,37 @@ def key_resolver(conn: Connection, now: datetime) -> Callable[[str], ResolvedKey
     return resolve
 
 
+class RecentNonces:
+    """Nonces of safe (read) requests seen by this worker process in the signature window.
+
+    Reads change nothing, so their replay protection stays in memory: a replay to the same
+    worker is refused, and any replay after the window is refused by ``created``. Nonces of
+    writes are spent in the store, shared by all workers (:func:`spend_nonce`).
+    """
+
+    def __init__(self, keep_seconds: int, limit: int = 200_000) -> None:
+        self.keep = keep_seconds
+        self.limit = limit
+        self._seen: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
+
+    def spend(self, key_id: str, nonce: str, now: int) -> bool:
+        with self._lock:
+            if len(self._seen) >= self.limit:
+                cutoff = now - self.keep
+                self._seen = {k: t for k, t in self._seen.items() if t >= cutoff}
+                if len(self._seen) >= self.limit:  # a flood inside the window: keep newest half
+                    newest = sorted(self._seen.items(), key=lambda kv: kv[1])[self.limit // 2 :]
+                    self._seen = dict(newest)
+            if (key_id, nonce) in self._seen:
+                return False
+            self._seen[(key_id, nonce)] = now
+            return True
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+
 def signature_authenticator(
     settings: Settings, clock: Clock
 ) -> Callable[[Request], Principal | None]:
@@ -77,6 +111,7 @@ def signature_authenticator(
         max_age=settings.signature_max_age, max_skew=settings.signature_max_skew
     )
     keep = settings.signature_max_age + settings.signature_max_skew
+    recent = RecentNonces(keep)
 
     def authenticate(req: Request) -> Principal | None:
         if "signature" not in req.headers and "signature-input" not in req.headers:
@@ -93,9 +128,13 @@ def signature_authenticator(
             )
         except RequestSignatureError as error:  # every failed check is a 401 naming the check
             raise Unauthenticated(error.detail, reason=error.code) from None
-        with transaction(conn):
-            fresh = exchange_store.remember_nonce(conn, verified.key_id, verified.nonce, seconds)
-            exchange_store.forget_nonces_before(conn, seconds - keep, NONCE_SWEEP)
+        if req.method in SAFE_METHODS:
+            fresh = recent.spend(verified.key_id, verified.nonce, seconds)
+        else:
+            sweep = seconds - keep if seconds % NONCE_SWEEP_EVERY == 0 else None
+            fresh = exchange_store.spend_nonce(
+                conn, verified.key_id, verified.nonce, seconds, forget_before=sweep
+            )
         if not fresh:
             raise Unauthenticated(
                 "This signed request was already used: sign every request with a new nonce.",

@@ -208,7 +208,7 @@ class CheckpointSchema(Schema):
 class EnvelopeBatches(MethodView):
     @blp.arguments(BatchSchema)
     @blp.response(200, BatchResultSchema)
-    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+    def post(self, body: dict[str, Any]) -> Response:
         """Submit sealed envelopes; each gets its own signed receipt with an inclusion proof."""
         instance = current_instance()
         limit = instance.settings.batch_max_envelopes
@@ -224,19 +224,20 @@ class EnvelopeBatches(MethodView):
         conn = request_connection()
         published_policy(conn, _policy())
         result = Exchange(conn, instance, _policy()).submit(_partner(), envelopes, now=_now())
-        return {
-            "accepted": result.accepted,
-            "refused": result.refused,
-            "repeated": result.repeated,
-            "receipts": [json.loads(r) for r in result.receipts],
-        }
+        # The receipts are signed canonical JSON already: they go out byte for byte, inside a
+        # document of exactly BatchResultSchema's fields (a test validates it against it).
+        head = json.dumps(
+            {"accepted": result.accepted, "refused": result.refused, "repeated": result.repeated}
+        ).encode()
+        data = head[:-1] + b', "receipts": [' + b",".join(result.receipts) + b"]}"
+        return Response(data, status=200, mimetype="application/json")
 
 
 @blp.route("/inbox")
 class Inbox(MethodView):
     @blp.arguments(InboxQuerySchema, location="query")
     @blp.response(200, InboxSchema)
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+    def get(self, query: dict[str, Any]) -> Response:
         """Your envelopes (metadata only): priority cases first, then oldest first."""
         page = Deliveries(request_connection(), current_instance(), _policy()).inbox(
             _partner(),
@@ -245,7 +246,7 @@ class Inbox(MethodView):
             cursor=query.get("cursor"),
             limit=query["limit"],
         )
-        return {
+        document = {
             "items": [
                 {
                     "messageId": d.message_id,
@@ -261,6 +262,9 @@ class Inbox(MethodView):
             ],
             "nextCursor": page.next_cursor,
         }
+        # Built with exactly InboxSchema's fields (a test validates it): serialised directly,
+        # because dumping 100 items through marshmallow cost half of the request.
+        return Response(json.dumps(document), status=200, mimetype="application/json")
 
 
 @blp.route("/envelopes/<string:message_id>")

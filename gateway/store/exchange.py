@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.store.database import Connection
+from gateway.store.database import Connection, transaction
 
 # -- nonces ---------------------------------------------------------------------------------
 
@@ -18,6 +18,27 @@ def remember_nonce(conn: Connection, key_id: str, nonce: str, seen_at: int) -> b
         (key_id, nonce, seen_at),
     )
     return cursor.rowcount == 1
+
+
+def spend_nonce(
+    conn: Connection, key_id: str, nonce: str, seen_at: int, *, forget_before: int | None
+) -> bool:
+    """Record a request nonce in its own small transaction; False when it was used before.
+
+    The commit runs with ``synchronous=NORMAL``: in WAL mode that skips the fsync but never
+    corrupts. The nonce becomes durable with the next FULL commit (every write request makes
+    one) or checkpoint; only a power loss in between could forget it, and a request older than
+    the signature window is refused by its ``created`` time anyway (docs/THREAT_MODEL.md).
+    """
+    conn.execute("PRAGMA synchronous = NORMAL")
+    try:
+        with transaction(conn):
+            fresh = remember_nonce(conn, key_id, nonce, seen_at)
+            if forget_before is not None:
+                forget_nonces_before(conn, forget_before)
+    finally:
+        conn.execute("PRAGMA synchronous = FULL")
+    return fresh
 
 
 def forget_nonces_before(conn: Connection, before: int, limit: int = 1000) -> int:

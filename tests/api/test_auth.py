@@ -102,3 +102,30 @@ def test_partner_acts_only_as_itself(world: World) -> None:
     world.open_case()
     assert len(world[INTAKE].get(INBOX).get_json()["items"]) == 1
     assert world[LANDLORD].get(INBOX).get_json()["items"] == []
+
+
+def test_replayed_write_is_refused_by_every_worker(world: World, settings: object) -> None:
+    from gateway.app import create_app
+
+    world.open_case()
+    intake = world[INTAKE]
+    message_id = intake.get(INBOX).get_json()["items"][0]["messageId"]
+    path = f"/api/v1/envelopes/{message_id}/acknowledgement"
+    assert intake.post(path, nonce="w" * 22).status_code == 200
+    other_worker = create_app(settings, instance=world.instance, clock=world.clock)  # type: ignore[arg-type]
+    replayed = intake.client
+    intake.client = other_worker.test_client()
+    try:
+        _refused(intake.post(path, nonce="w" * 22), "signature-replayed")
+    finally:
+        intake.client = replayed
+
+
+def test_recent_read_nonces_stay_bounded() -> None:
+    from gateway.api.auth import RecentNonces
+
+    recent = RecentNonces(keep_seconds=10, limit=100)
+    assert all(recent.spend("k", f"n{i}", 1000) for i in range(100))
+    assert recent.spend("k", "late", 1020)  # old ones swept at the limit
+    assert not recent.spend("k", "late", 1020)
+    assert len(recent._seen) <= 100

@@ -413,3 +413,18 @@ def test_register_checkpoint_is_consistent_with_a_receipts_tree(world: World) ->
         checkpoint.root,
         [bytes.fromhex(h) for h in body["consistencyProof"]],
     )
+
+
+def test_hand_built_responses_have_exactly_their_documented_fields(world: World) -> None:
+    from gateway.api.exchange import BatchResultSchema, InboxSchema
+
+    landlord = world[LANDLORD]
+    body = landlord.submit(landlord.seal("arrears-signal", subject_ref="subject-0001")).get_json()
+    assert BatchResultSchema().validate(body) == {}
+    assert set(body) == set(BatchResultSchema().fields)
+    inbox = world[INTAKE].get("/api/v1/inbox").get_json()
+    assert InboxSchema().validate(inbox) == {}
+    assert set(inbox) == set(InboxSchema().fields)
+    from gateway.api.exchange import InboxItemSchema
+
+    assert set(inbox["items"][0]) == set(InboxItemSchema().fields)
