@@ -13,7 +13,15 @@ from typing import Any
 import click
 
 from gateway import __version__
-from gateway.cli import init_cmd, openapi_cmd, partner_cmd, policy_cmd, register_cmd, serve_cmd
+from gateway.cli import (
+    init_cmd,
+    openapi_cmd,
+    partner_cmd,
+    policy_cmd,
+    register_cmd,
+    scheduler_cmd,
+    serve_cmd,
+)
 from gateway.errors import SluisError
 
 EXIT_ERROR = 2
@@ -43,6 +51,8 @@ cli.add_command(partner_cmd.partner)
 cli.add_command(partner_cmd.key)
 cli.add_command(register_cmd.register)
 cli.add_command(openapi_cmd.openapi)
+cli.add_command(scheduler_cmd.scheduler)
+cli.add_command(scheduler_cmd.jobs)
 
 
 def main() -> None:
