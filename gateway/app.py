@@ -6,7 +6,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from gateway import __version__
-from gateway.api import auth, docs, exchange, health, openapi, problems
+from gateway.api import auth, docs, exchange, health, notices, openapi, problems
 from gateway.api.auth import Clock, system_clock
 from gateway.errors import ConfigError
 from gateway.instance import Instance, load_instance
@@ -44,6 +44,7 @@ def create_app(
     app.extensions[API_KEY] = api
     api.register_blueprint(health.blp)
     api.register_blueprint(exchange.blp)
+    api.register_blueprint(notices.blp)
     openapi.install(app, api, settings)
     app.register_blueprint(docs.blp)
     problems.install(app)  # after Api(), so our handlers replace flask-smorest's

@@ -47,6 +47,21 @@ SETTINGS_DOC: dict[str, tuple[str, str, str]] = {
         "Most envelopes in one submitted batch (1-5000).",
         "500",
     ),
+    "SLUIS_CHECKPOINT_MINUTES": (
+        "checkpoint_minutes",
+        "Minutes between register checkpoints the scheduler signs when the log grew (1-1440).",
+        "10",
+    ),
+    "SLUIS_KEY_EXPIRY_WARNING_DAYS": (
+        "key_expiry_warning_days",
+        "Days before a partner key's end of validity that the scheduler warns (1-365).",
+        "30",
+    ),
+    "SLUIS_SCHEDULER_STALE_MINUTES": (
+        "scheduler_stale_minutes",
+        "Minutes without a heartbeat after which another scheduler may take the lock (2-1440).",
+        "5",
+    ),
     "SLUIS_API_CONTACT_NAME": (
         "api_contact_name",
         "Contact name in the OpenAPI document (`info.contact`).",
@@ -85,6 +100,9 @@ class Settings:
     signature_max_age: int = 300
     signature_max_skew: int = 30
     batch_max_envelopes: int = 500
+    checkpoint_minutes: int = 10
+    key_expiry_warning_days: int = 30
+    scheduler_stale_minutes: int = 5
     api_contact_name: str = "Sluis gateway beheer"
     api_contact_email: str = "sluis-beheer@example.org"
     api_contact_url: str = "https://example.org/sluis"
@@ -108,6 +126,9 @@ class Settings:
             ("SLUIS_SIGNATURE_MAX_AGE", self.signature_max_age, 10, 3600),
             ("SLUIS_SIGNATURE_MAX_SKEW", self.signature_max_skew, 0, 300),
             ("SLUIS_BATCH_MAX_ENVELOPES", self.batch_max_envelopes, 1, 5000),
+            ("SLUIS_CHECKPOINT_MINUTES", self.checkpoint_minutes, 1, 1440),
+            ("SLUIS_KEY_EXPIRY_WARNING_DAYS", self.key_expiry_warning_days, 1, 365),
+            ("SLUIS_SCHEDULER_STALE_MINUTES", self.scheduler_stale_minutes, 2, 1440),
         ):
             if not low <= value <= high:
                 raise ConfigError(f"{name} is {value}; it must be between {low} and {high}.")
@@ -176,6 +197,9 @@ class Settings:
                 "signature_max_age",
                 "signature_max_skew",
                 "batch_max_envelopes",
+                "checkpoint_minutes",
+                "key_expiry_warning_days",
+                "scheduler_stale_minutes",
             ):
                 try:
                     values[attr] = int(raw)

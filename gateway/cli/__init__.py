@@ -20,6 +20,7 @@ from gateway.cli import (
     partner_cmd,
     policy_cmd,
     register_cmd,
+    scheduler_cmd,
     serve_cmd,
 )
 from gateway.errors import SluisError
@@ -52,6 +53,8 @@ cli.add_command(partner_cmd.key)
 cli.add_command(register_cmd.register)
 cli.add_command(openapi_cmd.openapi)
 cli.add_command(demo_cmd.demo)
+cli.add_command(scheduler_cmd.scheduler)
+cli.add_command(scheduler_cmd.jobs)
 
 
 def main() -> None:

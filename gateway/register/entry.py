@@ -43,6 +43,11 @@ _EVENT_TYPES_EN: Mapping[str, tuple[str, str]] = MappingProxyType(
         "case.moved": (PROCESSING, "An accepted flow moved a case to another state."),
         "case.closed": (PROCESSING, "A case was closed."),
         "case.purged": (PROCESSING, "A closed case and its routing data were deleted."),
+        "notice.raised": (
+            PROCESSING,
+            "A scheduled check warned a partner and the console (overdue case, expired "
+            "envelope, missing monthly delivery).",
+        ),
         "subject-access.queried": (PROCESSING, "Events about one data subject were looked up."),
         "epoch-key.destroyed": (
             PROCESSING,
@@ -53,6 +58,7 @@ _EVENT_TYPES_EN: Mapping[str, tuple[str, str]] = MappingProxyType(
         "key.registered": (ADMINISTRATION, "A partner's public key was registered."),
         "key.rotated": (ADMINISTRATION, "A partner's key was replaced by a new one."),
         "key.revoked": (ADMINISTRATION, "A partner's key was revoked."),
+        "key.expiring": (ADMINISTRATION, "A partner was warned that its key expires soon."),
         "user.login": (ADMINISTRATION, "A console user logged in."),
         "user.login-failed": (ADMINISTRATION, "A console login failed."),
         "user.role-changed": (ADMINISTRATION, "A console user's roles changed."),
@@ -76,6 +82,10 @@ _EVENT_LABELS_NL: Mapping[str, str] = MappingProxyType(
         "case.moved": "Een geaccepteerde stroom zette een casus in een andere status.",
         "case.closed": "Een casus is afgesloten.",
         "case.purged": "Een afgesloten casus en zijn routeringsgegevens zijn verwijderd.",
+        "notice.raised": (
+            "Een geplande controle waarschuwde een partner en de console (casus over de "
+            "termijn, vervallen envelop, ontbrekende maandlevering)."
+        ),
         "subject-access.queried": (
             "Gebeurtenissen over één betrokkene zijn opgevraagd (inzageverzoek)."
         ),
@@ -88,6 +98,7 @@ _EVENT_LABELS_NL: Mapping[str, str] = MappingProxyType(
         "key.registered": "Een publieke sleutel van een partner is geregistreerd.",
         "key.rotated": "Een sleutel van een partner is door een nieuwe vervangen.",
         "key.revoked": "Een sleutel van een partner is ingetrokken.",
+        "key.expiring": "Een partner is gewaarschuwd dat zijn sleutel binnenkort verloopt.",
         "user.login": "Een gebruiker van de console logde in.",
         "user.login-failed": "Een inlogpoging op de console mislukte.",
         "user.role-changed": "De rollen van een consolegebruiker zijn gewijzigd.",
@@ -110,6 +121,8 @@ ATTRIBUTE_KEYS = frozenset(
         "checkpointSize",
         "checkpointRoot",
         "count",
+        "daysOverdue",
+        "dueDate",
         "effectiveFrom",
         "epoch",
         "exportFrom",
@@ -118,10 +131,12 @@ ATTRIBUTE_KEYS = frozenset(
         "fromState",
         "keyId",
         "matches",
+        "notice",
         "partner",
         "previousKeyId",
         "priority",
         "roles",
+        "state",
         "toState",
     }
 )
