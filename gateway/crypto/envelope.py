@@ -285,7 +285,10 @@ class HeaderSchema(Schema):
     sender_key = fields.String(required=True, validate=_KEY_ID)
     created = fields.String(
         required=True,
-        validate=validate.Regexp(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z"),
+        validate=[
+            validate.Regexp(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z"),
+            lambda text: _real_time(text) or _raise("not a real UTC time"),
+        ],
     )
     case = fields.String(required=True, allow_none=True, validate=_REF)
     subject = fields.String(required=True, allow_none=True, validate=_REF)
@@ -340,6 +343,26 @@ _RE_SLUG = re.compile(r"[a-z][a-z0-9-]{0,62}")
 _RE_POLICY = re.compile(r"[0-9a-f]{64}")
 _RE_KEY_ID = re.compile(r"[a-z2-7]{24}")
 _RE_REF = re.compile(r"[A-Za-z0-9_-]{8,86}")
+
+
+def _real_time(text: str) -> bool:
+    """The regex admits hour 99 or 30 February; the calendar decides."""
+    try:
+        datetime.fromisoformat(text[:-1])
+    except ValueError:
+        return False
+    return True
+
+
+def _raise(message: str) -> bool:
+    raise ValidationError(message)
+
+
+def _created(doc: dict[str, Any]) -> str:
+    text = _text(doc, "created", _CREATED)
+    if not _real_time(text):
+        raise _bad("'created' is not a real UTC time")
+    return text
 
 
 def _bad(what: str) -> EnvelopeMalformed:
@@ -438,7 +461,7 @@ def _validate_header(doc: Any) -> Header:
         policy_version=_text(doc, "policy", _RE_POLICY),
         sender=_text(doc, "sender", _RE_SLUG),
         sender_key_id=_text(doc, "sender_key", _RE_KEY_ID),
-        created=_text(doc, "created", _CREATED),
+        created=_created(doc),
         case_ref=_optional_ref(doc, "case"),
         subject_ref=_optional_ref(doc, "subject"),
         routing=_routing(doc["routing"]),

@@ -130,3 +130,16 @@ def test_signed_bytes_shortcut_equals_canonical_json() -> None:
         {"header": envelope.header.to_json(), "payloads": hashes}
     )
     assert env._signed_bytes(envelope.header, envelope.payloads) == expected
+
+
+def test_impossible_created_time_is_malformed_not_a_crash() -> None:
+    import pytest
+
+    from gateway.crypto.envelope import _validate_header
+    from gateway.crypto.errors import EnvelopeMalformed
+    from tests.crypto.factories import signal_envelope
+
+    header = signal_envelope().header.to_json()
+    for created in ("2026-11-24T99:00:00Z", "2026-02-30T10:00:00Z"):
+        with pytest.raises(EnvelopeMalformed, match="real UTC time"):
+            _validate_header({**header, "created": created})
