@@ -295,7 +295,9 @@ class _RowChecker:
                 ):
                     continue  # added from the tenant letter before sealing
                 found.setdefault((problem.field, problem.rule), problem)
-        return list(found.values())
+        broken = {field for field, rule in found if rule != "condition"}
+        # a condition on a value that is itself unreadable says nothing new: the value is wrong
+        return [p for p in found.values() if not (p.rule == "condition" and p.field in broken)]
 
     def _located(self, sheet_row: SheetRow, plan: ColumnPlan, problem: FieldProblem) -> RowProblem:
         index = plan.column_of(problem.field)
