@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.client.errors import DuplicateColumns, MappingFileInvalid
+from gateway.client.input_errors import DuplicateColumns, MappingFileInvalid
 from gateway.policy.model import Flow, Policy
 from gateway.policy.yamlfile import load_yaml
 

@@ -7,7 +7,7 @@ into the most columns (``;`` wins a tie, then tab). XLSX: the first worksheet, t
 in read-only mode with cached values (``data_only``), so formulas count as their last result.
 
 Row numbers are the ones the spreadsheet shows: the header is row 1, and an empty line is a
-row too. Only :mod:`gateway.client.errors` types escape from here.
+row too. Only :mod:`gateway.client.input_errors` types escape from here.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from gateway.client.columns import column_letter
-from gateway.client.errors import CellTooLong, FileTooLarge, UnreadableFile
+from gateway.client.input_errors import CellTooLong, FileTooLarge, UnreadableFile
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_CELL_CHARS = 1000

@@ -14,7 +14,7 @@ A failed condition on an ordering comparison (``months_in_arrears >= 2``: the th
 the row *below threshold*: skipped and counted, its other problems not listed (nothing of it is
 sent). Any other problem, including a failed attestation (``tenant_objected == false``), makes
 the row *invalid*, with every problem listed. File-level problems raise
-:class:`~gateway.client.errors.SpreadsheetError` subclasses.
+:class:`~gateway.client.input_errors.SpreadsheetError` subclasses.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from gateway.client.columns import (
     sender_fields,
 )
 from gateway.client.dutch_values import display, to_field_value
-from gateway.client.errors import MissingColumns, SpreadsheetError
+from gateway.client.input_errors import MissingColumns, SpreadsheetError
 from gateway.client.input_report import (
     DEFAULT_MAX_PROBLEMS,
     InputReport,

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.client.columns import column_letter, load_mapping_file
-from gateway.client.errors import (
+from gateway.client.input_errors import (
     CellTooLong,
     DuplicateColumns,
     FileTooLarge,
