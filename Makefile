@@ -25,6 +25,8 @@ run: $(STAMP)
 	@test -f $(DEMO)/keys/db.key || $(DEMO_ENV) $(BIN)/gateway init
 	@$(DEMO_ENV) $(BIN)/gateway demo setup --partners-dir $(DEMO)/partners
 	@echo ""
+	@# The scheduler runs as its own process beside the web server and stops with it.
+	$(DEMO_ENV) $(BIN)/gateway scheduler > $(DEMO)/scheduler.log 2>&1 & trap 'kill $$!' EXIT INT TERM; \
 	$(DEMO_ENV) $(BIN)/gateway serve --hint "Demo:     make demo   (in a second terminal: partners exchange a case)"
 
 # The scripted walk through the covenant, against the gateway `make run` started.

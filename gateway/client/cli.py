@@ -26,6 +26,8 @@ from gateway.client.profile import Profile, check_url, load_profile, save_profil
 from gateway.client.receipts import verify_receipt_file
 from gateway.client.sending import Outgoing, check_projections, send
 from gateway.client.session import Session
+from gateway.client.signal_list import ListRun, send_list, write_letters
+from gateway.client.spreadsheet import render_csv, render_text
 from gateway.client.trust import (
     cached_directory,
     cached_policy,
@@ -355,6 +357,97 @@ def verify_receipt_command(obj: Context, receipt_file: Path) -> None:
         f"Ontvangstbewijs geldig / receipt valid: entry {result.index} is in the register, "
         f"which grew consistently from {result.tree_size} to {result.checkpoint_size} entries."
     )
+
+
+def _list_run(
+    obj: Context, profile: Profile, session: Session | None, list_file: Path, mapping: Path | None
+) -> ListRun:
+    if session is None:
+        trusted = cached_policy(profile, obj.clock())
+    else:
+        trusted = _policy(obj, profile, session)
+    return ListRun(profile, trusted.policy, list_file, obj.clock(), mapping)
+
+
+@cli.command()
+@click.argument("list_file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Folder for the PDF letters (0600).",
+)
+@click.option("--per-tenant", is_flag=True, help="One PDF per tenant instead of one merged PDF.")
+@click.option("--mapping", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@pass_context
+def letters(
+    obj: Context, list_file: Path, out_dir: Path, per_tenant: bool, mapping: Path | None
+) -> None:
+    """Letters telling each tenant on the list that their data will be shared (PDF)."""
+    profile = obj.profile()
+    session = obj.session(profile, obj.keys(profile))
+    run = _list_run(obj, profile, session, list_file, mapping)
+    paths = write_letters(run, out_dir, merged=not per_tenant, today=obj.clock().date())
+    click.echo(f"{len(paths)} PDF(s) in {out_dir} (0600). Verstuur ze, dan:")
+    click.echo(f"  gateway-client send signal {list_file}")
+
+
+@cli.group("send")
+def send_group() -> None:
+    """Send a covenant list."""
+
+
+@send_group.command("signal")
+@click.argument("list_file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--dry-run", is_flag=True, help="Only check the list; send nothing.")
+@click.option(
+    "--mapping",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Column mapping file (docs/CLIENT_INPUT.md).",
+)
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the problems as CSV for a spreadsheet.",
+)
+@click.option("--lang", type=click.Choice(["nl+en", "nl", "en"]), default="nl+en")
+@pass_context
+def send_signal(
+    obj: Context,
+    list_file: Path,
+    dry_run: bool,
+    mapping: Path | None,
+    report_file: Path | None,
+    lang: str,
+) -> None:
+    """Check the monthly arrears list, then seal and send every valid row (never twice)."""
+    profile = obj.profile()
+    keys = obj.keys(profile)
+    session = obj.session(profile, keys)
+    run = _list_run(obj, profile, session, list_file, mapping)
+    report = run.check()
+    click.echo(render_text(report, lang))
+    if report_file is not None:
+        report_file.write_bytes(render_csv(report))
+    if dry_run:
+        click.echo("Proefdraai: niets verstuurd / dry run: nothing sent.")
+        return
+    if report.valid == 0:
+        raise ClientError("No valid rows: nothing was sent.")
+    found = _directory(obj, profile, session)
+    with click.progressbar(
+        length=report.valid, label="Versturen / sending", file=sys.stderr
+    ) as bar:
+        result = send_list(run, session, keys, found, clock=obj.clock, progress=bar.update)
+    click.echo(
+        f"Geaccepteerd / accepted: {len(result.accepted)}; geweigerd / refused: "
+        f"{len(result.refused)}; al eerder verstuurd / sent before: {result.already_sent}; "
+        f"onder de drempel, niet verstuurd / below threshold, not sent: "
+        f"{report.below_threshold}; ongeldig / invalid: {report.invalid}."
+    )
+    _print_outcome(result.refused)
 
 
 def _policy(obj: Context, profile: Profile, session: Session) -> Any:

@@ -150,9 +150,7 @@ def test_a_repeated_signal_keeps_an_idle_case(world: World) -> None:
 
 def test_referred_case_is_kept_until_closed(world: World) -> None:
     case_ref, message_id = _signal(world)
-    referral = world[INTAKE].send(
-        "referral-to-amw", case_ref=case_ref, routing={"priority": False}
-    )
+    referral = world[INTAKE].send("referral-to-amw", case_ref=case_ref, routing={"priority": False})
     assert referral["outcome"] == "accepted", referral["reasons"]
     world.clock.advance(days=400)
     run(world, "retention")
@@ -165,9 +163,7 @@ def test_retention_destroys_epoch_keys_past_the_register_retention(world: World)
     world.clock.now = datetime(2034, 1, 2, 3, 0, tzinfo=UTC)
     report = run(world, "retention")
     assert report.counts["epoch keys destroyed"] >= 1
-    assert {e["attributes"]["epoch"] for e in events(world, "epoch-key.destroyed")} >= {
-        "2026-11"
-    }
+    assert {e["attributes"]["epoch"] for e in events(world, "epoch-key.destroyed")} >= {"2026-11"}
 
 
 def test_a_crash_half_way_is_finished_by_the_rerun(
@@ -229,9 +225,7 @@ def test_overdue_case_warns_the_responsible_partner_once(world: World) -> None:
 
 def test_priority_case_is_due_sooner_and_warns_every_director(world: World) -> None:
     case_ref, _ = _signal(world)
-    routed = world[INTAKE].send(
-        "route-to-directors", case_ref=case_ref, routing={"priority": True}
-    )
+    routed = world[INTAKE].send("route-to-directors", case_ref=case_ref, routing={"priority": True})
     assert routed["outcome"] == "accepted", routed["reasons"]
     case = _case(world, case_ref)
     assert case is not None
