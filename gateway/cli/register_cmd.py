@@ -12,7 +12,7 @@ from gateway.crypto.note import NoteVerifier
 from gateway.instance import Instance, load_instance
 from gateway.policy import load_policy
 from gateway.register.entry import operator
-from gateway.register.export import FORMATS, verify_export
+from gateway.register.export import FORMATS, verify_export, write_export
 from gateway.services import register_admin
 from gateway.settings import Settings
 
@@ -92,7 +92,7 @@ def export(period_from: datetime, period_to: datetime, fmt: str, out: Path, by: 
     instance = _instance()
     policy = load_policy(instance.settings.policy_dir)
     with instance.database.connection() as conn:
-        result = register_admin.export(
+        result = write_export(
             conn,
             instance.register,
             policy,

@@ -5,15 +5,13 @@ register's guarantees is itself recorded."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 from gateway.errors import InvalidRequest
 from gateway.policy import Policy
 from gateway.register.entry import Actor, Event, decode_entry
 from gateway.register.epochs import pseudonym
-from gateway.register.export import ExportResult, write_export
 from gateway.register.log import Register
 from gateway.register.verify import (
     CheckpointClaim,
@@ -116,19 +114,3 @@ def _retention_months(policy: Policy, stream: str) -> int:
             f"covenant.yaml register_retention_months.{stream} must be a whole number of months."
         )
     return value
-
-
-def export(
-    conn: Connection,
-    register: Register,
-    policy: Policy,
-    *,
-    period: tuple[date, date],
-    fmt: str,
-    out: Path,
-    now: datetime,
-    actor: Actor,
-) -> ExportResult:
-    return write_export(
-        conn, register, policy, period=period, fmt=fmt, out=out, now=now, actor=actor
-    )
