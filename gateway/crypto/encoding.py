@@ -25,21 +25,20 @@ def b64u_decode(text: str, *, what: str = "value") -> bytes:
     mapping ``-_`` to ``+/``, so a literal ``+``, ``/`` or ``=`` is refused first); the last
     character's unused bits must be zero. All in C: payloads are kilobytes long.
     """
-    if (
-        type(text) is not str
-        or len(text) % 4 == 1
-        or not text.isascii()
-        or "+" in text
-        or "/" in text
-        or "=" in text
-    ):
+    if type(text) is not str or len(text) % 4 == 1:
+        raise EnvelopeMalformed(f"The {what} is not unpadded base64url.")
+    try:
+        raw = text.encode("ascii")
+    except UnicodeEncodeError:
+        raise EnvelopeMalformed(f"The {what} is not unpadded base64url.") from None
+    # One pass deletes any literal '+', '/' or '=' (refused below by the length) and maps
+    # '-_' to '+/'; strict a2b_base64 then refuses every other character.
+    standard = raw.translate(_URL_TO_STANDARD, b"+/=")
+    if len(standard) != len(raw):
         raise EnvelopeMalformed(f"The {what} is not unpadded base64url.")
     rest = len(text) % 4
     try:
-        data = binascii.a2b_base64(
-            text.encode("ascii").translate(_URL_TO_STANDARD) + b"=" * (-rest % 4),
-            strict_mode=True,
-        )
+        data = binascii.a2b_base64(standard + b"=" * (-rest % 4), strict_mode=True)
     except binascii.Error:
         raise EnvelopeMalformed(f"The {what} is not unpadded base64url.") from None
     if (rest == 2 and text[-1] not in _LAST_OF_2) or (rest == 3 and text[-1] not in _LAST_OF_3):
