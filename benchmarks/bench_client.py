@@ -17,7 +17,7 @@
    reads and checks it and reports its peak RSS (``VmHWM`` on Linux: ``ru_maxrss`` there would
    include the parent's high-water mark, see :func:`_peak_rss_mb`), beside the peak after
    set-up and a 50-row warm-up. Measured for 100,000 and 1,000,000 rows; the difference must
-   stay small (bounded, not proportional to the file). A 1,000,000-row list is about 230 MB,
+   stay small (bounded, not proportional to the file). A 1,000,000-row list is about 160 MB,
    over the client's default 50 MB file limit, so the benchmark raises that limit. A second
    pair of runs also seals every valid row (without keeping the envelopes), at 100,000 and
    300,000 rows: sealing a million rows would take about four minutes more.
