@@ -16,7 +16,7 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
 from gateway.api.auth import Clock
-from gateway.console.views import CLOCK_KEY, RULES_KEY, bp
+from gateway.console.views import CLOCK_KEY, RULES_KEY, bp, not_found_page
 from gateway.instance import Instance
 from gateway.services import accounts
 from gateway.services.accounts import LoginRules
@@ -86,4 +86,5 @@ def install(app: Flask, settings: Settings, clock: Clock) -> None:
     csrf = CSRFProtect(app)
     app.extensions["sluis.csrf"] = csrf
     app.register_blueprint(bp)
+    app.register_error_handler(404, not_found_page)
     register_authenticator(app, _authenticate)

@@ -31,6 +31,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from gateway.api.exchange import POLICY_KEY
+from gateway.api.problems import render_http_exception
 from gateway.errors import Forbidden, InvalidRequest, SluisError, Unauthenticated
 from gateway.policy import Policy, matrix
 from gateway.register.entry import EVENT_TYPES, STREAMS, Actor, iso_time
@@ -122,7 +123,7 @@ def _headers(response: Response) -> Response:
     return response
 
 
-@bp.app_context_processor
+@bp.context_processor
 def _template_globals() -> dict[str, Any]:
     user = current_user()
     nav = [
@@ -132,7 +133,7 @@ def _template_globals() -> dict[str, Any]:
         ("console.matrix", _("Data-sharing matrix")),
     ]
     visible = [(e, label) for e, label in nav if user is not None and user.roles & PAGES[e]]
-    lang = session.get("lang", "nl") if request and request.blueprint == bp.name else "nl"
+    lang = session.get("lang", "nl")
     return {"console_user": user, "nav": visible, "lang": lang if lang in ("nl", "en") else "nl"}
 
 
@@ -185,6 +186,13 @@ def _http_error(error: HTTPException) -> tuple[str, int]:
     if status == 405:
         return _error_page(405, _("Not allowed"), _("This page cannot be used this way."))
     return _error_page(status, _("This cannot be done"), error.description or "")
+
+
+def not_found_page(error: HTTPException) -> Response | tuple[str, int]:
+    """App-wide 404: an HTML page under /console/, problem+json everywhere else."""
+    if request.path.startswith(bp.url_prefix or "/console"):
+        return _error_page(404, _("Page not found"), _("There is no such page in the console."))
+    return render_http_exception(error)
 
 
 @bp.errorhandler(Exception)

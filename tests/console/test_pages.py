@@ -163,3 +163,45 @@ def test_api_routes_do_not_accept_a_console_session(web: FlaskClient, clock: Clo
     response = web.get("/api/v1/notices")
     assert response.status_code == 401
     assert response.mimetype == "application/problem+json"
+
+
+def test_unknown_console_path_is_an_html_404_and_api_stays_problem_json(web: FlaskClient) -> None:
+    page = web.get("/console/nothing-here")
+    assert page.status_code == 404
+    assert page.mimetype == "text/html"
+    assert "Pagina niet gevonden" in page.get_data(as_text=True)
+    api = web.get("/api/v1/nothing-here")
+    assert api.status_code == 404
+    assert api.mimetype == "application/problem+json"
+
+
+def test_an_unexpected_error_is_a_plain_500_page(
+    web: FlaskClient, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway.services import register_browse
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("secret detail REF-123")
+
+    monkeypatch.setattr(register_browse, "browse", broken)
+    log_in(web, clock, "fien")
+    response = web.get("/console/register")
+    assert response.status_code == 500
+    html = response.get_data(as_text=True)
+    assert "Er ging iets mis" in html
+    assert "REF-123" not in html
+    assert "Traceback" not in html
+
+
+def test_security_headers_and_hsts_behind_tls(web: FlaskClient, clock: Clock) -> None:
+    page = web.get("/console/login", base_url="https://localhost")
+    assert page.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert "Strict-Transport-Security" not in web.get("/console/login").headers
+
+
+def test_the_console_is_not_in_the_openapi_document(web: FlaskClient) -> None:
+    document = web.get("/api/v1/openapi.json").get_data(as_text=True)
+    assert "/console" not in document
