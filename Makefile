@@ -23,6 +23,7 @@ $(STAMP): setup.cfg pyproject.toml
 
 run: $(STAMP)
 	@test -f $(DEMO)/keys/db.key || $(DEMO_ENV) $(BIN)/gateway init
+	@test -f $(DEMO)/keys/console-session.key || $(DEMO_ENV) $(BIN)/gateway init --console-key
 	@$(DEMO_ENV) $(BIN)/gateway demo setup --partners-dir $(DEMO)/partners
 	@echo ""
 	@# The scheduler runs as its own process beside the web server and stops with it.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from gateway import __version__
+from gateway import __version__, console
 from gateway.api import auth, docs, exchange, health, notices, openapi, problems
 from gateway.api.auth import Clock, system_clock
 from gateway.errors import ConfigError
@@ -50,6 +50,7 @@ def create_app(
     problems.install(app)  # after Api(), so our handlers replace flask-smorest's
     access_guard.install(app)
     auth.install(app, settings, clock)
+    console.install(app, settings, clock)
     headers.install(app)
     install_connections(app)
     return app

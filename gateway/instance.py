@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,6 +33,7 @@ class Instance:
     signing_key: SigningKey
     schema_version: int
     register: Register
+    console_secret: bytes = field(repr=False, default=b"")
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,37 @@ def load_database_key(path: Path) -> DatabaseKey:
     return DatabaseKey.from_file_text(read_secret(path, what="database key"), path=path)
 
 
+CONSOLE_SECRET_BYTES = 32
+
+
+def load_console_secret(path: Path) -> bytes:
+    if not path.exists():
+        raise KeyFileError(
+            f"The console session key {path} does not exist: run `gateway init --console-key` "
+            "to create it (an instance made before the console has none)."
+        )
+    text = read_secret(path, what="console session key")
+    try:
+        raw = bytes.fromhex(text.strip().decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        raw = b""
+    if len(raw) != CONSOLE_SECRET_BYTES:
+        raise KeyFileError(
+            f"The console session key {path} is not a Sluis key "
+            "(expected 64 hexadecimal characters)."
+        )
+    return raw
+
+
+def write_console_secret(path: Path) -> None:
+    write_secret(path, secrets.token_bytes(CONSOLE_SECRET_BYTES).hex().encode() + b"\n")
+
+
 def load_instance(settings: Settings) -> Instance:
     """Read keys, open and migrate the database; raise StartupError with one sentence."""
     db_key = load_database_key(settings.db_key_path)
     signing_key = load_signing_key(settings.signing_key_path)
+    console_secret = load_console_secret(settings.console_secret_path)
     database = Database(settings.database_path, db_key)
     if not settings.database_path.exists():
         raise StartupError(
@@ -79,7 +107,7 @@ def load_instance(settings: Settings) -> Instance:
             "was created with: restore the original key file."
         )
     register = Register(signing_key, register_origin(instance_id), EpochKeyring(settings.key_dir))
-    return Instance(settings, database, signing_key, version, register)
+    return Instance(settings, database, signing_key, version, register, console_secret)
 
 
 def register_origin(instance_id: str) -> str:
@@ -93,7 +121,12 @@ def init_instance(settings: Settings, *, force: bool = False) -> InitReport:
     With ``force`` nothing is deleted: existing keys and database are renamed to
     ``NAME.replaced-TIMESTAMP`` first.
     """
-    owned = [settings.db_key_path, settings.signing_key_path, settings.database_path]
+    owned = [
+        settings.db_key_path,
+        settings.signing_key_path,
+        settings.database_path,
+        settings.console_secret_path,
+    ]
     existing = [p for p in owned if p.exists()]
     if existing and not force:
         raise KeyFileError(
@@ -114,6 +147,7 @@ def init_instance(settings: Settings, *, force: bool = False) -> InitReport:
     os.chmod(settings.key_dir, 0o700)
     db_key = DatabaseKey(secrets.token_bytes(32))
     write_secret(settings.db_key_path, db_key.to_file_text())
+    write_console_secret(settings.console_secret_path)
     signing_key = SigningKey.generate()
     write_secret(settings.signing_key_path, signing_key.export_seed().hex().encode() + b"\n")
     write_public(settings.signing_public_key_path, signing_key.public_key.hex().encode() + b"\n")

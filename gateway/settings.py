@@ -62,6 +62,21 @@ SETTINGS_DOC: dict[str, tuple[str, str, str]] = {
         "Minutes without a heartbeat after which another scheduler may take the lock (2-1440).",
         "5",
     ),
+    "SLUIS_CONSOLE_IDLE_MINUTES": (
+        "console_idle_minutes",
+        "Minutes without a request after which a console session ends (5-480).",
+        "30",
+    ),
+    "SLUIS_CONSOLE_MAX_FAILURES": (
+        "console_max_failures",
+        "Failed console logins in a row that lock an account (3-20).",
+        "5",
+    ),
+    "SLUIS_CONSOLE_LOCKOUT_MINUTES": (
+        "console_lockout_minutes",
+        "Minutes a locked console account or client address stays locked (1-1440).",
+        "15",
+    ),
     "SLUIS_API_CONTACT_NAME": (
         "api_contact_name",
         "Contact name in the OpenAPI document (`info.contact`).",
@@ -103,6 +118,9 @@ class Settings:
     checkpoint_minutes: int = 10
     key_expiry_warning_days: int = 30
     scheduler_stale_minutes: int = 5
+    console_idle_minutes: int = 30
+    console_max_failures: int = 5
+    console_lockout_minutes: int = 15
     api_contact_name: str = "Sluis gateway beheer"
     api_contact_email: str = "sluis-beheer@example.org"
     api_contact_url: str = "https://example.org/sluis"
@@ -129,6 +147,9 @@ class Settings:
             ("SLUIS_CHECKPOINT_MINUTES", self.checkpoint_minutes, 1, 1440),
             ("SLUIS_KEY_EXPIRY_WARNING_DAYS", self.key_expiry_warning_days, 1, 365),
             ("SLUIS_SCHEDULER_STALE_MINUTES", self.scheduler_stale_minutes, 2, 1440),
+            ("SLUIS_CONSOLE_IDLE_MINUTES", self.console_idle_minutes, 5, 480),
+            ("SLUIS_CONSOLE_MAX_FAILURES", self.console_max_failures, 3, 20),
+            ("SLUIS_CONSOLE_LOCKOUT_MINUTES", self.console_lockout_minutes, 1, 1440),
         ):
             if not low <= value <= high:
                 raise ConfigError(f"{name} is {value}; it must be between {low} and {high}.")
@@ -168,6 +189,11 @@ class Settings:
         return self.key_dir / "gateway-signing.pub"
 
     @property
+    def console_secret_path(self) -> Path:
+        """The key that signs the console's session cookie."""
+        return self.key_dir / "console-session.key"
+
+    @property
     def log_level_number(self) -> int:
         return int(logging.getLevelName(self.log_level))
 
@@ -200,6 +226,9 @@ class Settings:
                 "checkpoint_minutes",
                 "key_expiry_warning_days",
                 "scheduler_stale_minutes",
+                "console_idle_minutes",
+                "console_max_failures",
+                "console_lockout_minutes",
             ):
                 try:
                     values[attr] = int(raw)

@@ -22,6 +22,7 @@ from gateway.cli import (
     register_cmd,
     scheduler_cmd,
     serve_cmd,
+    user_cmd,
 )
 from gateway.errors import SluisError
 
@@ -55,6 +56,7 @@ cli.add_command(openapi_cmd.openapi)
 cli.add_command(demo_cmd.demo)
 cli.add_command(scheduler_cmd.scheduler)
 cli.add_command(scheduler_cmd.jobs)
+cli.add_command(user_cmd.user)
 
 
 def main() -> None:

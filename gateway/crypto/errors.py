@@ -272,3 +272,11 @@ class RequestSignatureInvalid(RequestSignatureError):
 
     code = "request-signature-invalid"
     title = "Request signature does not verify"
+
+
+class PasswordMismatch(CryptoError):
+    """A password does not match its stored hash (or the hash is not one Sluis writes)."""
+
+    code = "password-mismatch"
+    title = "Password does not match"
+    status = 401

@@ -117,7 +117,20 @@ def render_html(policy: Policy, matrices: list[FlowMatrix]) -> str:
         ".identification{background:#fde2e2}.contact{background:#fff2cc}"
         ".financial{background:#dbeafe}.household{background:#e9d5ff}.case{background:#dcfce7}"
         "@media print{section{page-break-inside:avoid}}</style></head><body>",
-        f"<h1>Bijlage gegevensuitwisseling</h1><p>{e(c.name_nl)}. Verwerkingsverantwoordelijke: "
+        "<h1>Bijlage gegevensuitwisseling</h1>",
+        render_html_body(policy, matrices),
+        "</body></html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def render_html_body(policy: Policy, matrices: list[FlowMatrix]) -> str:
+    """The matrix as an HTML fragment (no head, no style, no h1): the annex's body and the
+    console's page. Every text is escaped."""
+    e = html.escape
+    c = policy.covenant
+    parts = [
+        f"<p>{e(c.name_nl)}. Verwerkingsverantwoordelijke: "
         f"{e(c.controller_name)}. Beleidsversie <code>{e(policy.version_id[:16])}</code>.</p>",
         "<p>R = verplicht, X = toegestaan, leeg = wordt nooit verstrekt.</p>",
     ]
@@ -145,5 +158,4 @@ def render_html(policy: Policy, matrices: list[FlowMatrix]) -> str:
                 f"{e(str(rule.legal_basis))}<br>Bewaartermijn: {e(rule.retention.rule_nl)}</dd>"
             )
         parts.append("</dl></section>")
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+    return "\n".join(parts)

@@ -62,6 +62,11 @@ _EVENT_TYPES_EN: Mapping[str, tuple[str, str]] = MappingProxyType(
         "user.login": (ADMINISTRATION, "A console user logged in."),
         "user.login-failed": (ADMINISTRATION, "A console login failed."),
         "user.role-changed": (ADMINISTRATION, "A console user's roles changed."),
+        "user.reset": (
+            ADMINISTRATION,
+            "A console user's password and second factor were replaced by an operator.",
+        ),
+        "user.logout": (ADMINISTRATION, "A console user logged out."),
         "export.made": (ADMINISTRATION, "A register export for the AP was written."),
         "checkpoint.signed": (ADMINISTRATION, "The gateway signed a register checkpoint."),
     }
@@ -102,6 +107,11 @@ _EVENT_LABELS_NL: Mapping[str, str] = MappingProxyType(
         "user.login": "Een gebruiker van de console logde in.",
         "user.login-failed": "Een inlogpoging op de console mislukte.",
         "user.role-changed": "De rollen van een consolegebruiker zijn gewijzigd.",
+        "user.reset": (
+            "Wachtwoord en tweede factor van een consolegebruiker zijn door een beheerder "
+            "vervangen."
+        ),
+        "user.logout": "Een gebruiker van de console logde uit.",
         "export.made": "Een export van het register voor de AP is gemaakt.",
         "checkpoint.signed": "De gateway ondertekende een checkpoint van het register.",
     }
@@ -118,6 +128,7 @@ OUTCOMES = ("success", "refused", "error")
 #: Attribute keys an event may carry: references and counts, never values.
 ATTRIBUTE_KEYS = frozenset(
     {
+        "account",  # the console account a user.* event is about (staff, not a data subject)
         "checkpointSize",
         "checkpointRoot",
         "count",

@@ -147,3 +147,32 @@ def checkpoints(conn: Connection) -> list[StoredCheckpoint]:
         "SELECT size, root, note, signed_at FROM register_checkpoints ORDER BY size"
     ).fetchall()
     return [_checkpoint(r) for r in rows]
+
+
+def count_by_type(conn: Connection, start: int, end: int) -> dict[str, int]:
+    """How many entries of each event type lie in ``[start, end)``."""
+    rows = conn.execute(
+        "SELECT event_type, count(*) FROM register_entries WHERE seq >= ? AND seq < ? "
+        "GROUP BY event_type ORDER BY event_type",
+        (start, end),
+    ).fetchall()
+    return {str(r[0]): int(r[1]) for r in rows}
+
+
+def browse(
+    conn: Connection,
+    *,
+    start: int,
+    end: int,
+    event_type: str | None,
+    stream: str | None,
+    limit: int,
+) -> list[tuple[int, bytes]]:
+    """(seq, entry) in ``[start, end)``, newest first, filtered by type and stream."""
+    rows = conn.execute(
+        "SELECT seq, entry FROM register_entries WHERE seq >= ? AND seq < ? "
+        "AND (? IS NULL OR event_type = ?) AND (? IS NULL OR stream = ?) "
+        "ORDER BY seq DESC LIMIT ?",
+        (start, end, event_type, event_type, stream, stream, limit),
+    ).fetchall()
+    return [(int(r[0]), bytes(r[1])) for r in rows]

@@ -22,6 +22,8 @@ PUBLIC_ENDPOINTS = MappingProxyType(
         "health.Health": "liveness probe for load balancers; reveals only the schema version",
         "api-docs.openapi_json": "the public API description partners build clients from",
         "api-docs.docs": "the same API description as a readable page, generated from it",
+        "console.login": "the console's login form: where staff authenticate (password + TOTP)",
+        "console.static": "the console's one stylesheet, needed by the login page",
     }
 )
 

@@ -9,7 +9,15 @@ from flask.testing import FlaskClient
 
 from gateway.web.access import PUBLIC_ENDPOINTS
 
-EXPECTED_PUBLIC = {"health.Health", "api-docs.openapi_json", "api-docs.docs"}
+EXPECTED_PUBLIC = {
+    "health.Health",
+    "api-docs.openapi_json",
+    "api-docs.docs",
+    "console.login",
+    "console.static",
+}
+#: Routes with a path variable that must name a real file to answer 200.
+CONCRETE = {"console.static": "/console/static/console.css"}
 
 
 def test_allowlist_is_short_and_named() -> None:
@@ -28,8 +36,13 @@ def test_every_other_route_refuses_an_anonymous_caller(app: Flask, client: Flask
             continue
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             response = client.open(_concrete(rule.rule), method=method)
-            assert response.status_code == 401, (rule.rule, method, response.status_code)
-            assert response.mimetype == "application/problem+json"
+            if rule.endpoint.startswith("console."):
+                # A person in a browser: sent to the login page, shown nothing else.
+                assert response.status_code == 303, (rule.rule, method, response.status_code)
+                assert response.location.endswith("/console/login")
+            else:
+                assert response.status_code == 401, (rule.rule, method, response.status_code)
+                assert response.mimetype == "application/problem+json"
             checked += 1
     assert checked >= 1  # flask's own static route at least; later issues add many
 
@@ -37,4 +50,7 @@ def test_every_other_route_refuses_an_anonymous_caller(app: Flask, client: Flask
 def test_public_routes_answer_without_credentials(app: Flask, client: FlaskClient) -> None:
     for rule in app.url_map.iter_rules():
         if rule.endpoint in PUBLIC_ENDPOINTS:
-            assert client.get(_concrete(rule.rule)).status_code == 200
+            url = CONCRETE.get(rule.endpoint, _concrete(rule.rule))
+            response = client.get(url)
+            response.close()  # a static file response holds its file open until closed
+            assert response.status_code == 200, url
