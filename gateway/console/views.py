@@ -35,7 +35,7 @@ from gateway.api.problems import render_http_exception
 from gateway.errors import Forbidden, InvalidRequest, SluisError, Unauthenticated
 from gateway.policy import Policy, matrix
 from gateway.register.entry import EVENT_TYPES, STREAMS, Actor, iso_time
-from gateway.register.export import FORMATS
+from gateway.register.export import FORMATS, write_export
 from gateway.register.verify import RegisterTampered
 from gateway.services import accounts, notices, register_admin, register_browse
 from gateway.services.accounts import ConsoleUser, LoginRefused, LoginRules
@@ -389,7 +389,7 @@ def exports() -> BaseResponse | str | tuple[str, int]:
     policy: Policy = current_app.extensions[POLICY_KEY]
     with tempfile.TemporaryDirectory(prefix="sluis-export-") as tmp:
         out = Path(tmp) / "export"
-        result = register_admin.export(
+        result = write_export(
             request_connection(),
             current_instance().register,
             policy,
