@@ -9,6 +9,7 @@ partners whose keys are not in its folder.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 import click
 
 from gateway.cli.demo_client import DemoError, Gateway, SignedClient
+from gateway.client.profile import Profile, save_profile
 from gateway.crypto.canonical import canonical_json
 from gateway.crypto.envelope import TrustedSenderKeys, open_envelope, seal
 from gateway.crypto.errors import KeyFormatError
@@ -30,6 +32,7 @@ from gateway.crypto.keys import (
     write_key_files,
 )
 from gateway.instance import Instance, load_instance
+from gateway.keyfiles import write_secret
 from gateway.policy import Policy, load_policy
 from gateway.register.receipt import verify_receipt
 from gateway.services import key_directory as directory
@@ -48,6 +51,11 @@ KEY_BACKDATE = timedelta(minutes=5)
 LANDLORD = "wonen-limburg"
 INTAKE = "gemeente-weert-intake"
 DIRECTOR_ROLE = "director"
+LANDLORD_ROLE = "landlord"
+#: Per demo partner, a ``gateway-client`` profile in ``<partners-dir>/<partner>/``.
+PROFILE_NAME = "sluis-profile.json"
+#: The demo passphrase in a 0600 file, for ``gateway-client --passphrase-file`` (demo only).
+PASSPHRASE_FILE = "passphrase.txt"  # noqa: S105 - a file name, not a passphrase
 
 #: Obviously made-up values for the demo tenant ("Voorbeeld" is Dutch for "example").
 DEMO_VALUES: Mapping[str, Any] = {
@@ -220,6 +228,65 @@ def setup_demo(
             roles = tuple(sorted(party.roles))
             rows.append(DemoPartner(party_id, roles, keys.fingerprint, created))
     return SetupReport(published.version.version_id, published.newly_published, tuple(rows))
+
+
+def demo_gateway_url(bind: str) -> str:
+    """The URL the demo partners' clients use for a gateway listening on ``bind``."""
+    host, port = bind.rsplit(":", 1)
+    if host in ("0.0.0.0", "[::]", "::"):  # noqa: S104 - mapped to the loopback address
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
+
+
+def _write_profile(profile: Profile, now: datetime) -> None:
+    """Write the profile unless it is already exactly so; when the pinned gateway key changed
+    (a new demo instance), the client state of the old one (journal, receipts, cached policy)
+    is set aside, so the walk starts afresh."""
+    data = json.dumps(profile.to_json(), indent=2).encode() + b"\n"
+    path = profile.path
+    if path.exists():
+        old = path.read_bytes()
+        if old == data:
+            return
+        try:
+            old_key = json.loads(old).get("gatewayPublicKey")
+        except (ValueError, AttributeError):
+            old_key = None
+        if old_key != profile.gateway_public_key.hex() and profile.state_dir.exists():
+            profile.state_dir.rename(
+                profile.folder / f"state.replaced-{now.strftime('%Y%m%dT%H%M%S')}"
+            )
+        path.unlink()
+    save_profile(profile)
+
+
+def write_client_profiles(
+    policy: Policy, partners_dir: Path, *, gateway_url: str, gateway_key: bytes, now: datetime
+) -> tuple[Path, ...]:
+    """FOR DEMOS ONLY: a ``gateway-client`` profile per demo partner, pinned to the gateway's
+    key and pointing at ``gateway_url``; the demo passphrase in a 0600 file; and for each
+    landlord its own subject-reference key. Idempotent: keys are kept, profiles follow the
+    gateway's URL and key."""
+    root = partners_dir.resolve()
+    passphrase = root / PASSPHRASE_FILE
+    if not passphrase.exists():
+        write_secret(passphrase, DEMO_PASSPHRASE.encode() + b"\n")
+    written: list[Path] = []
+    for party_id, party in policy.parties.items():
+        profile = Profile(
+            root / party_id / PROFILE_NAME,
+            gateway_url,
+            party_id,
+            _private_path(root, party_id),
+            gateway_key,
+        )
+        _write_profile(profile, now)
+        if LANDLORD_ROLE in party.roles and not profile.subject_secret_file.exists():
+            write_secret(
+                profile.subject_secret_file, secrets.token_bytes(32).hex().encode() + b"\n"
+            )
+        written.append(profile.path)
+    return tuple(written)
 
 
 # -- exchange ---------------------------------------------------------------------------------
@@ -451,6 +518,18 @@ def setup(partners_dir: Path, cheap_kdf: bool) -> None:
     click.echo(
         f'Their private key files (0600) use the passphrase "{DEMO_PASSPHRASE}": '
         "a DEMO passphrase, never use it (or these keys) for real."
+    )
+    url = demo_gateway_url(settings.bind)
+    write_client_profiles(
+        policy,
+        partners_dir,
+        gateway_url=url,
+        gateway_key=instance.signing_key.public_key,
+        now=datetime.now(UTC),
+    )
+    click.echo(
+        f"gateway-client profiles for {url}: {partners_dir}/<partner>/{PROFILE_NAME}, with "
+        f"--passphrase-file {partners_dir}/{PASSPHRASE_FILE} (README: A month in the covenant)."
     )
 
 

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from gateway.cli import cli
 from gateway.cli.demo_cmd import DEMO_PASSPHRASE, DEMO_VALUES, demo_fields
+from gateway.client.profile import load_profile
 from gateway.crypto.keys import PartnerKeyPair, read_private_key_file
 from gateway.instance import Instance, init_instance, load_instance
 from gateway.policy import Policy
@@ -123,14 +124,62 @@ def test_setup_reuses_the_demo_keys_on_a_new_instance(
     partners = tmp_path / "partners"
     init_instance(settings)
     assert _setup(runner, gateway_env, partners)[0] == 0
-    before = {p.name: p.read_bytes() for p in partners.iterdir()}
-    init_instance(settings, force=True)  # a new database; the demo keys stay
+    before = _key_files(partners)
+    init_instance(settings, force=True)  # a new instance; the demo keys stay
     code, output = _setup(runner, gateway_env, partners)
     assert code == 0, output
     assert "Published policy version" in output
-    assert {p.name: p.read_bytes() for p in partners.iterdir()} == before
+    assert _key_files(partners) == before
+    # the profiles now pin the new gateway key
+    new_key = bytes.fromhex(settings.signing_public_key_path.read_text().strip())
+    assert load_profile(partners / "st-joseph" / "sluis-profile.json").gateway_public_key == new_key
     with load_instance(settings).database.connection() as conn:
         assert all(store.keys_of(conn, p.id) for p in store.list_partners(conn))
+
+
+def _key_files(partners: Path) -> dict[str, bytes]:
+    """Every key and secret the demo setup keeps (profiles follow the gateway, keys stay)."""
+    return {
+        str(p.relative_to(partners)): p.read_bytes()
+        for p in partners.rglob("*")
+        if p.is_file() and p.name != "sluis-profile.json"
+    }
+
+
+def test_setup_writes_a_client_profile_per_partner(
+    demo_instance: Instance, gateway_env: dict[str, str], weert: Policy, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    partners = tmp_path / "partners"
+    env = {**gateway_env, "SLUIS_BIND": "127.0.0.1:8765"}
+    code, output = _setup(runner, env, partners)
+    assert code == 0, output
+    assert "gateway-client profiles for http://127.0.0.1:8765" in output
+    passphrase = partners / "passphrase.txt"
+    assert stat.S_IMODE(passphrase.stat().st_mode) == 0o600
+    assert passphrase.read_text() == DEMO_PASSPHRASE + "\n"
+    gateway_key = bytes.fromhex(demo_instance.settings.signing_public_key_path.read_text())
+    for party, details in weert.parties.items():
+        profile = load_profile(partners / party / "sluis-profile.json")
+        assert profile.partner == party
+        assert profile.gateway_url == "http://127.0.0.1:8765"
+        assert profile.gateway_public_key == gateway_key
+        assert profile.key_file == (partners / f"{party}.key").resolve()
+        assert read_private_key_file(profile.key_file, DEMO_PASSPHRASE).partner == party
+        landlord = "landlord" in details.roles
+        assert profile.subject_secret_file.exists() is landlord
+        if landlord:
+            assert stat.S_IMODE(profile.subject_secret_file.stat().st_mode) == 0o600
+            assert len(bytes.fromhex(profile.subject_secret_file.read_text())) == 32
+    before = {str(p): p.read_bytes() for p in partners.rglob("*") if p.is_file()}
+    assert _setup(runner, env, partners)[0] == 0  # idempotent: nothing changes
+    assert {str(p): p.read_bytes() for p in partners.rglob("*") if p.is_file()} == before
+    keys = _key_files(partners)
+    moved = {**gateway_env, "SLUIS_BIND": "0.0.0.0:8766"}
+    assert _setup(runner, moved, partners)[0] == 0  # profiles follow the address
+    profile = load_profile(partners / "wonen-limburg" / "sluis-profile.json")
+    assert profile.gateway_url == "http://127.0.0.1:8766"
+    assert _key_files(partners) == keys  # the keys stay
 
 
 def test_help_says_demos_only() -> None:
