@@ -202,6 +202,15 @@ def _fresh_ephemeral() -> nacl.public.PrivateKey:
     return nacl.public.PrivateKey.generate()
 
 
+def new_message_id() -> str:
+    """16 random bytes, base64url; never starting with '-' or '_', so an id typed on a command
+    line is never taken for an option (the wire format itself allows both)."""
+    while True:
+        candidate = b64u_encode(secrets.token_bytes(MESSAGE_ID_BYTES))
+        if candidate[0].isalnum():
+            return candidate
+
+
 def seal(
     sender: PartnerKeyPair,
     *,
@@ -224,7 +233,7 @@ def seal(
         check_fields(dict(values))
         entries.append(RecipientEntry(partner, keys.encryption_key_id, tuple(sorted(values))))
     header = Header(
-        message_id=message_id or b64u_encode(secrets.token_bytes(MESSAGE_ID_BYTES)),
+        message_id=message_id or new_message_id(),
         flow=flow,
         policy_version=policy_version,
         sender=sender.partner,

@@ -39,9 +39,7 @@ def hash_password(password: str, cost: HashCost = INTERACTIVE) -> str:
     data = password.encode("utf-8")
     if len(data) > MAX_PASSWORD_BYTES:
         raise ValueError("A password is at most 1024 bytes.")
-    return pwhash.argon2id.str(data, opslimit=cost.opslimit, memlimit=cost.memlimit).decode(
-        "ascii"
-    )
+    return pwhash.argon2id.str(data, opslimit=cost.opslimit, memlimit=cost.memlimit).decode("ascii")
 
 
 def verify_password(stored: str, password: str) -> None:

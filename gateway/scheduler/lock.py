@@ -43,9 +43,7 @@ class Holder:
         return cls(f"scheduler-{secrets.token_hex(8)}", socket.gethostname()[:255], os.getpid())
 
 
-def acquire(
-    conn: Connection, holder: Holder, *, now: datetime, stale_minutes: int
-) -> None:
+def acquire(conn: Connection, holder: Holder, *, now: datetime, stale_minutes: int) -> None:
     """Take the scheduler lock or raise SchedulerRunning naming the live holder."""
     stale_before = iso_time(now - timedelta(minutes=stale_minutes))
     with transaction(conn):

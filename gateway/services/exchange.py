@@ -207,7 +207,7 @@ class Exchange:
                 item.reasons.append(_refusal("case-ref-missing", "This flow names a case."))
                 return
             case = store.get_case(self.conn, header.case_ref)
-            if case is None or sender not in case.parties:
+            if case is None or not self._may_act_on(sender, case):
                 item.reasons.append(
                     _refusal("case-unknown", "No such case, or you are not a party to it.")
                 )
@@ -231,6 +231,21 @@ class Exchange:
             )
             return
         self._apply(sender, item, case, decision, now)
+
+    def _may_act_on(self, sender: str, case: CaseRecord) -> bool:
+        """A party to the case, or another department of a party's organisation (the
+        municipality's benefits administration acting on a case its directors hold). Which
+        flows it may send is still the policy engine's decision."""
+        if sender in case.parties:
+            return True
+        own = self.policy.parties.get(sender)
+        if own is None:
+            return False
+        return any(
+            (party := self.policy.parties.get(p)) is not None
+            and party.organisation == own.organisation
+            for p in case.parties
+        )
 
     def _recipient_key_ok(self, partner: str, key_id: str, now: datetime) -> bool:
         keys = self._active_keys.get(partner)

@@ -106,9 +106,9 @@ class PurgeableEnvelope:
     case_ref: str
 
 
-def purgeable_envelopes(conn: Connection, acknowledged_before: str, limit: int) -> list[
-    PurgeableEnvelope
-]:
+def purgeable_envelopes(
+    conn: Connection, acknowledged_before: str, limit: int
+) -> list[PurgeableEnvelope]:
     """Envelopes still holding their sealed blob whose every delivery is final (acknowledged,
     expired or purged) and whose last acknowledgement is older than ``acknowledged_before``."""
     rows = conn.execute(
@@ -159,9 +159,7 @@ def closed_cases_before(conn: Connection, before: str, limit: int) -> list[Purge
     return [PurgeableCase(*(str(v) for v in r)) for r in rows]
 
 
-def idle_open_cases(
-    conn: Connection, state: str, before: str, limit: int
-) -> list[PurgeableCase]:
+def idle_open_cases(conn: Connection, state: str, before: str, limit: int) -> list[PurgeableCase]:
     """Open cases in ``state`` whose last activity (entering the state, or the last envelope
     about the case, such as a repeated monthly signal) is before ``before``."""
     rows = conn.execute(
@@ -205,9 +203,7 @@ class OverdueCase:
     parties: tuple[str, ...]
 
 
-def overdue_cases(
-    conn: Connection, today: str, after: str, limit: int
-) -> list[OverdueCase]:
+def overdue_cases(conn: Connection, today: str, after: str, limit: int) -> list[OverdueCase]:
     """Open cases whose deadline (a date) is before ``today``, by case reference after
     ``after`` (keyset paging)."""
     rows = conn.execute(

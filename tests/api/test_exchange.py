@@ -162,10 +162,31 @@ def test_routing_moves_the_case_and_priority_sets_a_shorter_deadline(world: Worl
 def test_rent_withholding_reaches_the_landlord_only_with_three_fields(world: World) -> None:
     case = world.open_case()
     world[INTAKE].send("route-to-directors", case_ref=case, routing={"priority": False})
-    world[DIRECTOR].send("feedback-to-landlord", case_ref=case)
-    # the benefits administration is not yet a party: the directors include it by routing
+    # The benefits administration is a department of the directors' municipality: it may act
+    # on the case the directors hold, with the flows the covenant gives its role.
     receipt = world[BENEFITS].send("rent-withholding", case_ref=case)
-    assert "case-unknown" in _reasons(receipt)
+    assert receipt["outcome"] == "accepted", receipt["reasons"]
+    landlord = world[LANDLORD]
+    item = next(
+        i
+        for i in landlord.get("/api/v1/inbox").get_json()["items"]
+        if i["flow"] == "rent-withholding"
+    )
+    sealed = landlord.get(f"/api/v1/envelopes/{item['messageId']}").get_data()
+    opened = open_envelope(sealed, landlord.keys, TrustedSenderKeys.of(world[BENEFITS].keys.public))
+    assert set(opened.fields) == {
+        "withholding_amount",
+        "withholding_start_month",
+        "contract_reference",
+    }
+
+
+def test_another_organisation_cannot_act_on_a_case(world: World) -> None:
+    case = world.open_case()
+    receipt = world[LANDLORD_2].send("feedback-to-landlord", case_ref=case)
+    assert _reasons(receipt) == ["case-unknown"]
+    receipt = world[AMW].send("case-closure", case_ref=case)
+    assert _reasons(receipt) == ["case-unknown"]
 
 
 def test_closing_a_case_refuses_later_flows(world: World) -> None:

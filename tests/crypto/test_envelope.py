@@ -277,3 +277,11 @@ def test_seal_refuses_floats_in_fields() -> None:
 def test_signature_and_message_id_are_base64url() -> None:
     assert len(ENVELOPE.header.message_id) == 22
     assert b64u_encode(ENVELOPE.signature) in RAW.decode()
+
+
+def test_new_message_ids_never_look_like_a_command_line_option() -> None:
+    from gateway.crypto.envelope import new_message_id
+
+    ids = [new_message_id() for _ in range(2000)]
+    assert all(len(i) == 22 and i[0].isalnum() for i in ids)
+    assert len(set(ids)) == len(ids)

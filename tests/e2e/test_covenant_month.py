@@ -10,9 +10,9 @@ tells it:
 2. The municipality intake lists its inbox, opens and acknowledges every signal, and routes
    every case: half to both directors (invitation and rent withholding), half to AMW, with
    priority where its own records say the household has minor children.
-3. The benefits administration tries to tell the landlord about rent withholding: the
-   covenant gives it no way to become a party to the case, so the gateway refuses (a finding,
-   see README and the report of this change).
+3. The benefits administration, a department of the same municipality as the directors, tells
+   the landlord about rent withholding on a case the directors hold: the landlord reads the
+   amount, the start month and its own contract reference, and nothing else.
 4. The directors and AMW list their inboxes (priority cases first) and open their envelopes.
 5. AMW sends feedback to the landlord, a closed list of outcomes; the landlord reads it.
 6. The register holds every event and ``gateway register verify --db`` passes.
@@ -34,7 +34,6 @@ import pytest
 from click.testing import CliRunner
 
 from gateway.cli import cli as gateway_cli
-from gateway.client.sending import projection
 from gateway.instance import init_instance, load_instance
 from gateway.policy import Policy
 from gateway.services.policy_publishing import publish
@@ -248,8 +247,8 @@ def test_a_month_in_the_covenant(
         assert any(to_amw.values())
         assert not all(to_amw.values())
 
-        # 4. Rent withholding: the benefits administration is no party to any case, and no
-        # flow of the covenant can make it one, so the gateway refuses (finding).
+        # 4. Rent withholding: the benefits administration acts on a case its municipality's
+        # directors hold; the landlord reads amount, start month and its contract reference.
         withheld_case = next(iter(to_directors))
         withholding = {
             "withholding_amount": "577.54",
@@ -260,20 +259,17 @@ def test_a_month_in_the_covenant(
             "rent-withholding", withheld_case, [landlord_of[withheld_case]], withholding
         )
         assert result.exit_code == 0, result.output
-        assert "(case-unknown)" in result.output
-        expected["transfer.refused"] += 1
-        # What the landlord would read: amount, start month and its contract reference only.
-        would_read = projection(
-            weert,
-            "rent-withholding",
-            landlord_of[withheld_case],
-            {**cases[withheld_case], **withholding, "household_has_minors": True},
-        )
-        assert set(would_read) == {
+        assert "Geaccepteerd / accepted" in result.output, result.output
+        expected["transfer.accepted"] += 1
+        withheld_by = party[landlord_of[withheld_case]]
+        [notice] = [line for line in withheld_by.inbox() if line.flow == "rent-withholding"]
+        withheld_fields = opened_by(withheld_by, notice)["fields"]
+        assert set(withheld_fields) == {
             "withholding_amount",
             "withholding_start_month",
             "contract_reference",
         }
+        assert withheld_fields["withholding_amount"] == "577.54"
         assert benefits.inbox() == []
 
         # 5. The directors: priority cases first; each reads the directors' fields only.
