@@ -41,7 +41,20 @@ def register() -> None:
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     help="The previous export folder: check this export continues it.",
 )
-def verify(export_dir: Path | None, use_db: bool, vkey: str | None, previous: Path | None) -> None:
+@click.option(
+    "--checkpoint",
+    "kept",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="With --db: a checkpoint note kept outside the gateway (a partner's); repeatable.",
+)
+def verify(
+    export_dir: Path | None,
+    use_db: bool,
+    vkey: str | None,
+    previous: Path | None,
+    kept: tuple[Path, ...],
+) -> None:
     """Recompute the tree, check every signature and proof; name the first mismatch.
 
     Exit 0 when everything verifies, 1 when something does not (the message says what and
@@ -51,11 +64,15 @@ def verify(export_dir: Path | None, use_db: bool, vkey: str | None, previous: Pa
 
     if use_db == (export_dir is not None):
         raise click.UsageError("Give either EXPORT_DIR or --db.")
+    if kept and not use_db:
+        raise click.UsageError("--checkpoint goes with --db.")
     try:
         if use_db:
             instance = _instance()
             with instance.database.connection() as conn:
-                report = register_admin.verify_database(conn, instance.register)
+                report = register_admin.verify_database(
+                    conn, instance.register, [path.read_text() for path in kept]
+                )
             click.echo(
                 f"Register verified: {report.entries} entries, {report.nodes} subtree hashes, "
                 f"{report.checkpoints} signed checkpoints."

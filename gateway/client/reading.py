@@ -60,6 +60,8 @@ def open_message(
     sealed = session.call("GET", f"/api/v1/envelopes/{message_id}").body
     try:
         opened = open_envelope(sealed, keys, directory)
+        if opened.header.message_id != message_id:  # a whole envelope put in another's place
+            raise BindingMismatch(f"The gateway answered with envelope {opened.header.message_id}.")
     except CryptoError as error:  # any failed check: reported to the gateway, never shown
         reason = _MISMATCH_REASON.get(type(error), "signature-invalid")
         session.call(

@@ -8,6 +8,7 @@ resubmitted message id with its stored receipt.
 
 from __future__ import annotations
 
+import http.client
 import json
 import secrets
 import time
@@ -59,16 +60,25 @@ def urllib_transport(timeout: float = 30.0) -> Transport:
         try:
             with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
                 return Response(
-                    answer.status,
-                    answer.read(MAX_RESPONSE_BYTES),
-                    answer.headers.get("Content-Type", ""),
+                    answer.status, _read_whole(answer), answer.headers.get("Content-Type", "")
                 )
         except urllib.error.HTTPError as error:  # an answer, not a failure: the caller decides
-            return Response(
-                error.code, error.read(MAX_RESPONSE_BYTES), error.headers.get("Content-Type", "")
-            )
+            return Response(error.code, _read_whole(error), error.headers.get("Content-Type", ""))
+        except http.client.HTTPException as error:  # a broken answer: as if none came
+            raise ConnectionResetError(f"broken answer ({type(error).__name__})") from None
 
     return send
+
+
+def _read_whole(answer: Any) -> bytes:
+    """The body, or ConnectionResetError when the connection closed before all of it came:
+    ``read(amt)`` returns a short body silently, and a cut-off answer must be retried, never
+    parsed (a gateway worker killed while writing it)."""
+    body: bytes = answer.read(MAX_RESPONSE_BYTES)
+    length = answer.headers.get("Content-Length", "")
+    if length.isdigit() and len(body) < min(int(length), MAX_RESPONSE_BYTES):
+        raise ConnectionResetError(f"answer cut off after {len(body)} of {length} bytes")
+    return body
 
 
 @dataclass

@@ -97,7 +97,10 @@ def _str_tag() -> str:
 
 def parse_yaml(text: str, file: str) -> tuple[YamlDocument | None, list[PolicyProblem]]:
     """Parse one YAML document strictly; return it, or the problems that stopped it."""
-    loader = _StrictLoader(text)
+    try:  # the reader checks every character as the loader is made: inside the try
+        loader = _StrictLoader(text)
+    except yaml.YAMLError as error:
+        return None, [PolicyProblem(file, 1, f"not valid YAML: {error}")]
     try:
         node = loader.get_single_node()
         if node is None:

@@ -457,7 +457,9 @@ def decode_cursor(cursor: str) -> tuple[int, int]:
     except (ValueError, UnicodeDecodeError, binascii.Error):
         raise InvalidRequest(
             "The cursor is not one this gateway gave out: start again without it.",
-            invalidParams=[{"name": "cursor", "reason": "not a cursor from a previous page"}],
+            invalidParams=[
+                {"name": "cursor", "code": "invalid", "reason": "not a cursor from a previous page"}
+            ],
         ) from None
     if parsed[0] not in (0, 1) or parsed[1] < 0:
         raise InvalidRequest("The cursor is not one this gateway gave out: start again without it.")
@@ -587,7 +589,9 @@ class Deliveries:
         if reason not in MISMATCH_REASONS:
             raise InvalidRequest(
                 f"'{reason}' is not a mismatch reason ({', '.join(MISMATCH_REASONS)}).",
-                invalidParams=[{"name": "reason", "reason": "not a known mismatch reason"}],
+                invalidParams=[
+                    {"name": "reason", "code": "invalid", "reason": "not a known mismatch reason"}
+                ],
             )
         with transaction(self.conn):
             delivery = self._delivery(partner, message_id)

@@ -4,17 +4,21 @@ register's guarantees is itself recorded."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from gateway.crypto import CryptoError
 from gateway.errors import InvalidRequest
 from gateway.policy import Policy
+from gateway.register.checkpoint import open_checkpoint
 from gateway.register.entry import Actor, Event, decode_entry
 from gateway.register.epochs import pseudonym
 from gateway.register.log import Register
 from gateway.register.verify import (
     CheckpointClaim,
+    RegisterTampered,
     VerifyReport,
     stored_node_map,
     verify_entries,
@@ -26,10 +30,23 @@ from gateway.store.register import STORED_NODE_LEVEL, StoredCheckpoint
 MAX_SUBJECT_REF = 200
 
 
-def verify_database(conn: Connection, register: Register) -> VerifyReport:
+def verify_database(conn: Connection, register: Register, kept: Sequence[str] = ()) -> VerifyReport:
     """Recompute the whole register from the database; raise RegisterTampered at the first
-    entry, subtree hash or checkpoint that does not match."""
+    entry, subtree hash or checkpoint that does not match.
+
+    ``kept`` are checkpoint notes held outside the database (a partner's, an earlier export's):
+    each must match the recomputed tree too, so a database rolled back to an older copy, or
+    rewritten from a point on, is caught even when its own checkpoints were rolled back with it.
+    """
     claims = [CheckpointClaim(c.size, c.root, c.note) for c in store.checkpoints(conn)]
+    for note in kept:
+        try:
+            held = open_checkpoint(note, register.verifier)
+        except CryptoError as error:
+            raise RegisterTampered(
+                f"A kept checkpoint is not signed by this gateway's register: {error.detail}"
+            ) from None
+        claims.append(CheckpointClaim(held.size, held.root, note))
     return verify_entries(
         store.iter_entries(conn),
         verifier=register.verifier,
