@@ -78,6 +78,31 @@ def rate(
     return best
 
 
+def paired_rates(
+    work: Callable[[], object],
+    floor: Callable[[], object],
+    *,
+    items_per_call: int = 1,
+    min_seconds: float = 0.3,
+    repeats: int = 5,
+) -> tuple[float, float]:
+    """Best-of rates of ``work`` and its ``floor``, measured alternately.
+
+    Alternating makes both see the same background load: a busy machine slows the pair
+    together instead of whichever happened to run during the busy second.
+    """
+    best_work = best_floor = 0.0
+    for _ in range(repeats):
+        best_work = max(
+            best_work, rate(work, items_per_call=items_per_call, min_seconds=min_seconds, repeats=1)
+        )
+        best_floor = max(
+            best_floor,
+            rate(floor, items_per_call=items_per_call, min_seconds=min_seconds, repeats=1),
+        )
+    return best_work, best_floor
+
+
 def latency_ms(work: Callable[[], object], *, calls: int = 200, repeats: int = 3) -> float:
     """Best-of-``repeats`` mean latency of one ``work()`` call in milliseconds."""
     best = float("inf")

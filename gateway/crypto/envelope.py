@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any, Protocol
 
+import nacl.bindings
 import nacl.exceptions
 import nacl.public
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
@@ -198,8 +199,9 @@ def _seal_box(recipient: bytes, plaintext: bytes, ephemeral: nacl.public.Private
     return epk + bytes(box.encrypt(plaintext, nonce).ciphertext)
 
 
-def _fresh_ephemeral() -> nacl.public.PrivateKey:
-    return nacl.public.PrivateKey.generate()
+def _sealed_box(recipient: bytes, plaintext: bytes) -> bytes:
+    """libsodium's crypto_box_seal itself (fresh ephemeral key, same nonce rule), all in C."""
+    return bytes(nacl.bindings.crypto_box_seal(plaintext, recipient))
 
 
 def new_message_id() -> str:
@@ -222,7 +224,7 @@ def seal(
     subject_ref: str | None = None,
     routing: Mapping[str, str | bool | int] | None = None,
     message_id: str | None = None,
-    ephemeral: Callable[[], nacl.public.PrivateKey] = _fresh_ephemeral,
+    ephemeral: Callable[[], nacl.public.PrivateKey] | None = None,
 ) -> Envelope:
     """Seal one projection per recipient and sign; ``projections`` maps recipient id to
     (its public keys, its fields). ``message_id`` and ``ephemeral`` exist for test vectors."""
@@ -255,7 +257,11 @@ def seal(
                 "fields": dict(values),
             }
         )
-        payloads[entry.partner] = _seal_box(keys.x25519, plaintext, ephemeral())
+        payloads[entry.partner] = (
+            _sealed_box(keys.x25519, plaintext)
+            if ephemeral is None
+            else _seal_box(keys.x25519, plaintext, ephemeral())
+        )
     signature = sender.signing_key.sign(_signed_bytes(header, payloads))
     envelope = Envelope(header, payloads, signature)
     if len(envelope.to_bytes()) > MAX_ENVELOPE_BYTES:
@@ -577,8 +583,10 @@ def open_envelope(
     if entry.key_id != recipient.public.encryption_key_id:
         raise NotARecipient("The envelope was sealed to another key of this recipient.")
     try:
-        plaintext = nacl.public.SealedBox(recipient.box_private_key()).decrypt(
-            envelope.payloads[recipient.partner]
+        plaintext = nacl.bindings.crypto_box_seal_open(
+            envelope.payloads[recipient.partner],
+            recipient.public.x25519,
+            bytes(recipient.box_private_key()),
         )
     except (nacl.exceptions.CryptoError, ValueError):
         raise DecryptionFailed("The payload does not decrypt with this recipient's key.") from None
