@@ -6,32 +6,24 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from gateway.crypto.envelope import TrustedSenderKeys, open_envelope, seal
 from gateway.crypto.http_signatures import RequestParts, sign_request
 from gateway.crypto.keys import PartnerKeyPair
-from gateway.instance import init_instance, load_instance
+from gateway.instance import load_instance
 from gateway.policy import Policy
 from gateway.register.receipt import verify_receipt
-from gateway.services import key_directory
-from gateway.services.policy_publishing import publish
 from gateway.settings import Settings
 from tests.api.world import INTAKE, LANDLORD, sample_fields
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.faults.live import free_port, prepare
 
 
 class Client:
@@ -59,40 +51,11 @@ class Client:
             return error.code, error.read()
 
 
-def _prepare(settings: Settings, weert: Policy) -> dict[str, PartnerKeyPair]:
-    init_instance(settings)
-    instance = load_instance(settings)
-    now = datetime.now(UTC)
-    pairs = {p: PartnerKeyPair.generate(p) for p in (LANDLORD, INTAKE)}
-    with instance.database.connection() as conn:
-        publish(
-            conn,
-            weert,
-            instance.signing_key,
-            now=now,
-            effective_from=now.date(),
-            published_by="fg",
-            register=instance.register,
-        )
-        for party, pair in pairs.items():
-            key_directory.add_partner(
-                conn, weert, party, now=now, by="admin", register=instance.register
-            )
-            key_directory.register_key(
-                conn,
-                pair.public,
-                now=now - timedelta(minutes=1),
-                by="admin",
-                register=instance.register,
-            )
-    return pairs
-
-
 def test_two_partners_exchange_through_gunicorn(
     settings: Settings, gateway_env: dict[str, str], weert: Policy
 ) -> None:
-    pairs = _prepare(settings, weert)
-    port = _free_port()
+    pairs = prepare(settings, weert, (LANDLORD, INTAKE))
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLUIS_")}
     env.update(gateway_env, SLUIS_BIND=f"127.0.0.1:{port}")
     log = settings.data_dir.parent / "serve.log"
