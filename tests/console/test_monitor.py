@@ -27,9 +27,7 @@ def test_monitor_is_for_the_fg_only(web: FlaskClient, clock: Clock, name: str, p
     assert response.status_code == (200 if "fg" in ROLES[name].split() else 403)
 
 
-def test_monitor_page_shows_charts_and_tables(
-    web: FlaskClient, clock: Clock, seeded: int
-) -> None:
+def test_monitor_page_shows_charts_and_tables(web: FlaskClient, clock: Clock, seeded: int) -> None:
     log_in(web, clock, "fien")
     html = web.get("/console/monitor").get_data(as_text=True)
     assert html.count('role="img"') == 7
