@@ -55,7 +55,6 @@ def main() -> int:
                 clip={"x": 0, "y": 0, "width": 1280, "height": min(height, MAX_HEIGHT)},
                 full_page=True,
             )
-        page.goto(f"{gateway.base}/console/?lang=nl")
     for png in sorted(OUT.glob("*.png")):
         print(f"{png.relative_to(ROOT)}  {png.stat().st_size // 1024} KiB")
     return 0
