@@ -10,8 +10,12 @@ SPECTRAL := @stoplight/spectral-cli@6.16.3
 RULESET  := standards/nl-api-design-rules.spectral.yml
 OPENAPI  := build/openapi.json
 NPM_ENV  := npm_config_cache=$(CURDIR)/.npm-cache npm_config_update_notifier=false npm_config_fund=false
+# Browser tests: Debian's chromium (driven by Playwright) and axe-core, installed at test time.
+AXE      := axe-core@4.10.3
+AXE_DIR  := build/axe
+AXE_JS   := $(AXE_DIR)/node_modules/axe-core/axe.min.js
 
-.PHONY: run demo test lint typecheck apilint unit install clean bench
+.PHONY: run demo test lint typecheck apilint unit install clean bench browser-deps screenshots
 
 install: $(STAMP)
 
@@ -46,8 +50,22 @@ apilint: $(STAMP)
 	$(BIN)/gateway openapi --out $(OPENAPI)
 	$(NPM_ENV) npx --yes $(SPECTRAL) lint --fail-severity=error -r $(RULESET) $(OPENAPI)
 
-unit: $(STAMP)
+# Only what is missing is installed; without root the browser tests skip and say why.
+browser-deps:
+	@command -v chromium >/dev/null || { echo "chromium not found: installing Debian's chromium (apt-get, needs root)"; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; } \
+		|| echo "could not install chromium: the browser tests will be skipped"
+	@command -v npm >/dev/null || { echo "npm not found: installing nodejs and npm (apt-get, needs root)"; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs npm; } \
+		|| echo "could not install npm: the axe-core scan will fail"
+	@test -f $(AXE_JS) || $(NPM_ENV) npm install --no-save --no-audit --prefix $(AXE_DIR) $(AXE)
+
+unit: $(STAMP) browser-deps
 	$(BIN)/python -m pytest --cov --cov-report=term
+
+# PNGs of every console page for the README (fictitious demo data, a throwaway instance).
+screenshots: $(STAMP) browser-deps
+	$(BIN)/python scripts/console_screenshots.py
 
 test: lint typecheck apilint unit
 

@@ -131,8 +131,11 @@ def _template_globals() -> dict[str, Any]:
         ("console.register", _("Register")),
         ("console.exports", _("Exports")),
         ("console.matrix", _("Data-sharing matrix")),
+        ("console.monitor", _("Monitor")),
     ]
-    visible = [(e, label) for e, label in nav if user is not None and user.roles & PAGES[e]]
+    visible = [
+        (e, label) for e, label in nav if e in PAGES and user is not None and user.roles & PAGES[e]
+    ]
     lang = session.get("lang", "nl")
     return {"console_user": user, "nav": visible, "lang": lang if lang in ("nl", "en") else "nl"}
 
