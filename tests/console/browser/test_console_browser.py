@@ -29,8 +29,8 @@ from tests.console.browser.harness import (
 )
 
 _MISSING = chromium_missing()
-if _MISSING is not None and os.environ.get("SLUIS_REQUIRE_BROWSER"):
-    raise RuntimeError(f"SLUIS_REQUIRE_BROWSER is set but {_MISSING}")
+if _MISSING is not None and os.environ.get("REQUIRE_BROWSER_TESTS"):
+    raise RuntimeError(f"REQUIRE_BROWSER_TESTS is set but {_MISSING}")
 pytestmark = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
 
 
