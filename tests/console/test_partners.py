@@ -12,7 +12,6 @@ from flask.testing import FlaskClient
 
 from gateway.crypto.keys import PartnerKeyPair
 from gateway.instance import Instance
-from gateway.store import exchange as exchange_store
 from gateway.store import key_directory as directory_store
 from tests.console.conftest import START, Clock, csrf_token, log_in, register_entries
 
@@ -149,7 +148,3 @@ def test_bad_key_file_and_unknown_partner(web: FlaskClient, clock: Clock) -> Non
     missing = web.post("/console/partners/keys", data={"csrf_token": token})
     assert missing.status_code == 400
 
-
-def test_last_activity_query(instance: Instance) -> None:
-    with instance.database.connection() as conn:
-        assert exchange_store.last_activity(conn) == {}
