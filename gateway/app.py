@@ -12,7 +12,7 @@ from gateway.errors import ConfigError
 from gateway.instance import Instance, load_instance
 from gateway.policy import Policy, PolicyInvalid, load_policy
 from gateway.settings import Settings
-from gateway.web import API_KEY, EXTENSION_KEY, headers, install_connections
+from gateway.web import API_KEY, EXTENSION_KEY, headers, install_connections, policy_reload
 from gateway.web import access as access_guard
 
 
@@ -49,6 +49,7 @@ def create_app(
     app.register_blueprint(docs.blp)
     problems.install(app)  # after Api(), so our handlers replace flask-smorest's
     access_guard.install(app)
+    policy_reload.install(app)  # after the guard: refused requests never reach it
     auth.install(app, settings, clock)
     console.install(app, settings, clock)
     headers.install(app)

@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from gateway.api.auth import Clock
 from gateway.console import monitor as _monitor  # noqa: F401 - registers the monitor pages
+from gateway.console import partner_views, policy_views  # noqa: F401 - their routes
 from gateway.console.views import CLOCK_KEY, RULES_KEY, bp, not_found_page
 from gateway.instance import Instance
 from gateway.services import accounts

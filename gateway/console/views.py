@@ -69,6 +69,15 @@ PAGES: dict[str, frozenset[str]] = {
     "console.subject": frozenset({"fg"}),
     "console.exports": frozenset({"fg", "auditor"}),
     "console.matrix": ALL_ROLES,
+    "console.policy": frozenset({"fg"}),
+    "console.policy_flow": frozenset({"fg"}),
+    "console.policy_history": frozenset({"fg"}),
+    "console.policy_restore": frozenset({"fg"}),
+    "console.partners": frozenset({"admin"}),
+    "console.partner_add": frozenset({"admin"}),
+    "console.key_upload": frozenset({"admin"}),
+    "console.key_confirm": frozenset({"admin"}),
+    "console.key_revoke": frozenset({"admin"}),
 }
 #: Who the register names for a subject-access query made in the console: a role, never a
 #: person (processing entries carry no user identities, Logboek Dataverwerkingen).
@@ -132,6 +141,8 @@ def _template_globals() -> dict[str, Any]:
         ("console.exports", _("Exports")),
         ("console.matrix", _("Data-sharing matrix")),
         ("console.monitor", _("Monitor")),
+        ("console.policy", _("Policy")),
+        ("console.partners", _("Partners and keys")),
     ]
     visible = [
         (e, label) for e, label in nav if e in PAGES and user is not None and user.roles & PAGES[e]

@@ -354,3 +354,23 @@ def mismatch_reports(conn: Connection) -> list[tuple[str, str, str, str]]:
         "ORDER BY reported_at"
     ).fetchall()
     return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def last_activity(conn: Connection) -> dict[str, tuple[str | None, str | None]]:
+    """Per partner: when it last sent an envelope and when one was last received for it
+    (``received_at`` of envelopes by sender and of deliveries by recipient)."""
+    sent = dict(
+        conn.execute("SELECT sender, MAX(received_at) FROM envelopes GROUP BY sender").fetchall()
+    )
+    received = dict(
+        conn.execute(
+            "SELECT recipient, MAX(received_at) FROM deliveries GROUP BY recipient"
+        ).fetchall()
+    )
+    return {
+        str(p): (
+            None if sent.get(p) is None else str(sent[p]),
+            None if received.get(p) is None else str(received[p]),
+        )
+        for p in set(sent) | set(received)
+    }

@@ -86,3 +86,48 @@ def current(conn: Connection, today: str) -> PublishedPolicy | None:
 def history(conn: Connection) -> list[PublishedPolicy]:
     rows = conn.execute(_SELECT + " ORDER BY published_at DESC").fetchall()
     return [_row(r) for r in rows]
+
+
+# -- publications: each time a version was published (a restore publishes a version again) ----
+
+
+@dataclass(frozen=True)
+class Publication:
+    seq: int
+    version_id: str
+    published_at: str
+    effective_from: str
+    published_by: str
+    label: str
+
+
+def insert_publication(conn: Connection, version: PublishedPolicy) -> None:
+    conn.execute(
+        "INSERT INTO policy_publications (version_id, published_at, effective_from, "
+        "published_by, label) VALUES (?, ?, ?, ?, ?)",
+        (
+            version.version_id,
+            version.published_at,
+            version.effective_from,
+            version.published_by,
+            version.label,
+        ),
+    )
+
+
+def publications(conn: Connection, limit: int = 200) -> list[Publication]:
+    """The latest publications first."""
+    rows = conn.execute(
+        "SELECT seq, version_id, published_at, effective_from, published_by, label "
+        "FROM policy_publications ORDER BY seq DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [Publication(int(r[0]), *(str(v) for v in r[1:])) for r in rows]
+
+
+def latest_published_id(conn: Connection) -> str | None:
+    """The version id of the latest publication: the policy the gateway should run."""
+    row = conn.execute(
+        "SELECT version_id FROM policy_publications ORDER BY seq DESC LIMIT 1"
+    ).fetchone()
+    return None if row is None else str(row[0])

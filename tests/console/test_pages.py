@@ -17,6 +17,10 @@ GET_PAGES = {
     "console.register": "/console/register",
     "console.exports": "/console/exports",
     "console.matrix": "/console/matrix",
+    "console.policy": "/console/policy",
+    "console.policy_flow": "/console/policy/flows/arrears-signal",
+    "console.policy_history": "/console/policy/history",
+    "console.partners": "/console/partners",
 }
 
 

@@ -47,3 +47,31 @@ def test_tampered_bundle_fails_verification(instance: Instance, weert: Policy) -
 def test_unpublished_version_is_not_found(instance: Instance) -> None:
     with instance.database.connection() as conn, pytest.raises(NotFound):
         policy_versions.require(conn, "0" * 64)
+
+
+def test_publish_anew_records_each_publication_and_refuses_a_stale_base(
+    instance: Instance, weert: Policy
+) -> None:
+    from gateway.services.policy_publishing import PolicyChanged, publish_anew
+
+    def again(based_on: str, day: int) -> PublishResult:
+        with instance.database.connection() as conn:
+            return publish_anew(
+                conn,
+                weert,
+                instance.signing_key,
+                now=NOW,
+                effective_from=date(2026, 12, day),
+                published_by="fien",
+                register=instance.register,
+                based_on=based_on,
+            )
+
+    assert again("0" * 64, 1).newly_published  # nothing published yet: any base will do
+    assert not again(weert.version_id, 2).newly_published  # the same version again
+    with instance.database.connection() as conn:
+        rows = policy_versions.publications(conn)
+        assert [r.effective_from for r in rows] == ["2026-12-02", "2026-12-01"]
+        assert policy_versions.latest_published_id(conn) == weert.version_id
+    with pytest.raises(PolicyChanged):
+        again("1" * 64, 3)
