@@ -28,6 +28,7 @@ def serve(hints: tuple[str, ...]) -> None:
     click.echo(f"  Health:   curl http://{host_port}/api/v1/health")
     click.echo(f"  OpenAPI:  http://{host_port}/api/v1/openapi.json")
     click.echo(f"  API docs: http://{host_port}/api/v1/docs")
+    click.echo(f"  Console:  http://{host_port}/console/  (accounts: gateway user add)")
     for hint in hints:
         click.echo(f"  {hint}")
     click.echo("  Stop with Ctrl-C.")
