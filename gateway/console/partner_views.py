@@ -110,7 +110,7 @@ def key_confirm() -> BaseResponse | tuple[str, int]:
         return _page(refused.detail, 400)
     if request.form.get("fingerprint") != keys.fingerprint:
         return _page(_("The key changed between the two steps: upload the file again."), 400)
-    if request.form.get("matches") != "yes":
+    if request.form.get("fingerprint_matches") != "yes":
         return _page(
             _("The key was not registered: the fingerprint was not confirmed as matching."), 400
         )

@@ -93,10 +93,11 @@ def test_register_rotate_revoke_with_fingerprint_confirmation(
         assert directory_store.keys_of(conn, PARTNER) == []
     # A different fingerprint than the key: refused.
     forged = web.post(
-        "/console/partners/keys/confirm", data={**form, "matches": "yes", "fingerprint": "x"}
+        "/console/partners/keys/confirm",
+        data={**form, "fingerprint_matches": "yes", "fingerprint": "x"},
     )
     assert forged.status_code == 400
-    done = web.post("/console/partners/keys/confirm", data={**form, "matches": "yes"})
+    done = web.post("/console/partners/keys/confirm", data={**form, "fingerprint_matches": "yes"})
     assert done.status_code == 303
     assert "key.registered" in _types(instance)
     listing = web.get("/console/partners").get_data(as_text=True)
@@ -106,7 +107,9 @@ def test_register_rotate_revoke_with_fingerprint_confirmation(
     form = _confirm_form(_upload(web, new, "rotate").get_data(as_text=True))
     assert form["action"] == "rotate"
     assert (
-        web.post("/console/partners/keys/confirm", data={**form, "matches": "yes"}).status_code
+        web.post(
+            "/console/partners/keys/confirm", data={**form, "fingerprint_matches": "yes"}
+        ).status_code
         == 303
     )
     assert "key.rotated" in _types(instance)
@@ -147,4 +150,3 @@ def test_bad_key_file_and_unknown_partner(web: FlaskClient, clock: Clock) -> Non
     assert unknown.status_code == 400
     missing = web.post("/console/partners/keys", data={"csrf_token": token})
     assert missing.status_code == 400
-

@@ -2,8 +2,9 @@
 
 Shared by the browser tests and ``scripts/console_screenshots.py``. The instance is made with
 the gateway's own commands (``init``, ``policy publish``, ``user add`` with the password on
-stdin); the monitor gets fictitious cases. Chromium is Debian's (``/usr/bin/chromium``):
-Playwright never downloads a browser here.
+stdin) on a copy of ``policies/`` (the editor publishes into it); the monitor gets fictitious
+cases. Three accounts: ``fien`` with every role, ``femke`` (fg only) and ``ahmed`` (admin only).
+Chromium is Debian's (``/usr/bin/chromium``): Playwright never downloads a browser here.
 """
 
 from __future__ import annotations
@@ -33,6 +34,14 @@ ROOT = Path(__file__).resolve().parents[3]
 POLICY_DIR = ROOT / "policies"
 USERNAME = "fien"
 PASSWORD = "a long enough passphrase"  # noqa: S105 - a throwaway test account
+FG_USER = "femke"
+ADMIN_USER = "ahmed"
+#: The accounts made for the browser (fictitious names), with their roles.
+USERS = {
+    USERNAME: ("fg", "auditor", "admin"),
+    FG_USER: ("fg",),
+    ADMIN_USER: ("admin",),
+}
 CHROMIUM = os.environ.get("SLUIS_CHROMIUM", "/usr/bin/chromium")
 AXE_JS = Path(
     os.environ.get(
@@ -73,11 +82,12 @@ def _free_port() -> int:
 @dataclass
 class Gateway:
     base: str
-    secret: str
+    secrets: dict[str, str]
     log: Path
+    policy_dir: Path
 
-    def code(self) -> str:
-        return pyotp.TOTP(self.secret).now()
+    def code(self, username: str = USERNAME) -> str:
+        return pyotp.TOTP(self.secrets[username]).now()
 
 
 def _run(args: list[str], env: dict[str, str], stdin: str | None = None) -> str:
@@ -97,36 +107,27 @@ def _run(args: list[str], env: dict[str, str], stdin: str | None = None) -> str:
 def running_gateway(workdir: Path) -> Iterator[Gateway]:
     """Make an instance in ``workdir``, serve it on a free loopback port; stop it after."""
     port = _free_port()
+    policy_dir = workdir / "policies"
+    shutil.copytree(POLICY_DIR, policy_dir)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLUIS_")}
     env.update(
         SLUIS_DATA_DIR=str(workdir / "data"),
         SLUIS_KEY_DIR=str(workdir / "keys"),
-        SLUIS_POLICY_DIR=str(POLICY_DIR),
+        SLUIS_POLICY_DIR=str(policy_dir),
         SLUIS_BIND=f"127.0.0.1:{port}",
         SLUIS_WORKERS="1",
     )
     _run(["init"], env)
     _run(["policy", "publish", "--by", USERNAME, "--label", "Demo covenant"], env)
-    out = _run(
-        [
-            "user",
-            "add",
-            USERNAME,
-            "--role",
-            "fg",
-            "--role",
-            "auditor",
-            "--role",
-            "admin",
-            "--password-stdin",
-        ],
-        env,
-        stdin=PASSWORD + "\n",
-    )
-    found = re.search(r"TOTP secret:\s+([A-Z2-7]+)", out)
-    if found is None:
-        raise RuntimeError("gateway user add printed no TOTP secret")
-    settings = Settings(data_dir=workdir / "data", key_dir=workdir / "keys", policy_dir=POLICY_DIR)
+    secrets: dict[str, str] = {}
+    for username, roles in USERS.items():
+        args = ["user", "add", username, *[a for r in roles for a in ("--role", r)]]
+        out = _run([*args, "--password-stdin"], env, stdin=PASSWORD + "\n")
+        found = re.search(r"TOTP secret:\s+([A-Z2-7]+)", out)
+        if found is None:
+            raise RuntimeError("gateway user add printed no TOTP secret")
+        secrets[username] = found.group(1)
+    settings = Settings(data_dir=workdir / "data", key_dir=workdir / "keys", policy_dir=policy_dir)
     instance = load_instance(settings)
     with instance.database.connection() as conn:
         seed(conn, datetime.now(UTC))
@@ -146,7 +147,7 @@ def running_gateway(workdir: Path) -> Iterator[Gateway]:
                     if time.monotonic() > deadline or server.poll() is not None:
                         raise RuntimeError(log.read_text()) from None
                     time.sleep(0.2)
-            yield Gateway(base, found.group(1), log)
+            yield Gateway(base, secrets, log, policy_dir)
         finally:
             server.terminate()
             try:
@@ -156,32 +157,39 @@ def running_gateway(workdir: Path) -> Iterator[Gateway]:
                 server.wait(timeout=5)
 
 
+def new_page(browser: Any, **context_options: Any) -> Any:
+    """A page in a fresh context (its own cookies, so its own session) of ``browser``."""
+    context = browser.new_context(
+        bypass_csp=True,
+        accept_downloads=True,
+        viewport={"width": 1280, "height": 800},
+        **context_options,
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    return page
+
+
 @contextmanager
 def browser_page(**context_options: Any) -> Iterator[Any]:
-    """A Playwright page in Debian's headless Chromium, CSP bypassed only for axe's script."""
+    """A Playwright page in Debian's headless Chromium, CSP bypassed only for axe's script.
+    ``page.context.browser`` opens more contexts (other users) with :func:`new_page`."""
     from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional test extra
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(
-                bypass_csp=True,
-                accept_downloads=True,
-                viewport={"width": 1280, "height": 800},
-                **context_options,
-            )
-            page = context.new_page()
-            page.set_default_timeout(10_000)
-            yield page
+            yield new_page(browser, **context_options)
         finally:
             browser.close()
 
 
-def log_in(page: Any, gateway: Gateway) -> None:
+def log_in(page: Any, gateway: Gateway, username: str = USERNAME) -> None:
+    """Log in with password and the current TOTP code (each code is accepted once per user)."""
     page.goto(f"{gateway.base}/console/login")
-    page.fill("#username", USERNAME)
+    page.fill("#username", username)
     page.fill("#password", PASSWORD)
-    page.fill("#code", gateway.code())
+    page.fill("#code", gateway.code(username))
     page.click("main button[type=submit]")
     page.wait_for_url(f"{gateway.base}/console/")
 
