@@ -12,6 +12,11 @@ seeded random mix:
 - *fetch+ack* (30 %): the intake fetches one envelope this client submitted and holds a
   receipt for, then acknowledges it (two requests, timed apart).
 
+Latencies are measured by the client around one request and its response: with 50 clients
+and 8 server threads on 2 cores they are mostly queueing, and the clients (threads of one
+Python process, signing each request) share the same 2 cores. The figures show where Sluis stands
+under that load; they carry no floor, because no raw library does the same mixed work.
+
 Every request is bounded in time (a 60 s socket timeout) and every client in count (a fixed
 number of prepared batches and of requests), and the run stops by itself at its deadline. Any
 answer but the expected status, any refused envelope and any socket error counts as an error;
