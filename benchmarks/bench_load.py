@@ -271,4 +271,4 @@ def collect(quick: bool) -> Iterable[Figure]:
         if quick:
             yield from _load(Path(tmp), 5, 3.0, 20)
         else:
-            yield from _load(Path(tmp), 50, 60.0, 60)
+            yield from _load(Path(tmp), 50, 60.0, 80)
