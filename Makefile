@@ -15,7 +15,7 @@ AXE      := axe-core@4.10.3
 AXE_DIR  := build/axe
 AXE_JS   := $(AXE_DIR)/node_modules/axe-core/axe.min.js
 
-.PHONY: run demo test lint typecheck apilint unit install clean bench browser-deps screenshots
+.PHONY: run demo test lint typecheck apilint unit install clean bench audit browser-deps screenshots
 
 install: $(STAMP)
 
@@ -72,5 +72,21 @@ test: lint typecheck apilint unit
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
+# pip-audit on the exact versions installed in .venv (pinned by `pip freeze`, not committed),
+# from a venv of its own so the auditor's dependencies are not audited as Sluis's. It needs a
+# vulnerability database over the network (pip-audit's default service, or OSV with `-s osv`);
+# a package mirror alone cannot answer, so it is not part of `make test`. --strict: a dependency
+# it could not look up fails the audit, never a silent "No known vulnerabilities found".
+AUDIT_VENV := .venv-audit
+PIP_AUDIT  := pip-audit==2.10.1
+LOCK       := build/requirements.lock
+
+audit: $(STAMP)
+	@test -x $(AUDIT_VENV)/bin/pip-audit || { $(PYTHON) -m venv $(AUDIT_VENV) && \
+		$(AUDIT_VENV)/bin/python -m pip install --quiet '$(PIP_AUDIT)'; }
+	@mkdir -p $(dir $(LOCK))
+	$(BIN)/python -m pip freeze --exclude-editable > $(LOCK)
+	$(AUDIT_VENV)/bin/pip-audit --strict --no-deps --disable-pip --progress-spinner off -r $(LOCK)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage *.egg-info $(OPENAPI) .npm-cache
+	rm -rf $(VENV) $(AUDIT_VENV) .pytest_cache .mypy_cache .ruff_cache .coverage *.egg-info $(OPENAPI) .npm-cache

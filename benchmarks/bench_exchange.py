@@ -30,209 +30,50 @@ import base64
 import hashlib
 import http.client
 import json
-import os
 import queue
 import random
 import secrets
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import nacl.signing
 import sqlcipher3
 
 from benchmarks.harness import Figure
+from benchmarks.instance import (
+    FLOW,
+    INTAKE,
+    LANDLORDS,
+    PARTIES,
+    Instance,
+    prepare_instance,
+    seal_batches,
+    server,
+    signed_headers,
+)
 from gateway.crypto import SigningKey
 from gateway.crypto import envelope as env
-from gateway.crypto.http_signatures import RequestParts, sign_request
-from gateway.crypto.keys import PartnerKeyPair
-from gateway.instance import init_instance, load_instance
-from gateway.policy import Policy, load_policy
+from gateway.instance import load_instance
 from gateway.register.entry import Actor, Event, RecipientFields
 from gateway.register.epochs import EpochKeyring
 from gateway.register.log import Register
-from gateway.services import key_directory
 from gateway.services.exchange import encode_cursor
-from gateway.services.policy_publishing import publish
-from gateway.settings import Settings
 from gateway.store import exchange as store
 from gateway.store import migrate, transaction
 
-POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
-LANDLORDS = ("wonen-limburg", "st-joseph")
-INTAKE = "gemeente-weert-intake"
-PARTIES = (
-    *LANDLORDS,
-    INTAKE,
-    "amw-midden-limburg",
-    "gemeente-weert-participatie",
-    "gemeente-weert-schulddienstverlening",
-    "gemeente-weert-uitkeringsadministratie",
-    "budgetcoach-weert",
-)
-FLOW = "arrears-signal"
 BATCH = 500
 SUBMIT_CLIENTS = 3
 INBOX_CLIENTS = 20
 INBOX_PAGE = 100
 WORKERS = 2
-START_TIMEOUT = 30.0
 REQUEST_TIMEOUT = 60.0
 
 
-# -- an instance and a server -----------------------------------------------------------------
-
-
-@dataclass
-class _Instance:
-    settings: Settings
-    policy: Policy
-    pairs: dict[str, PartnerKeyPair]
-
-
-def _instance(folder: Path) -> _Instance:
-    """A fresh instance: the shipped policy published, every party with a registered key."""
-    settings = Settings(data_dir=folder / "data", key_dir=folder / "keys", policy_dir=POLICY_DIR)
-    init_instance(settings)
-    instance = load_instance(settings)
-    policy = load_policy(POLICY_DIR)
-    now = datetime.now(UTC)
-    pairs = {p: PartnerKeyPair.generate(p) for p in PARTIES}
-    with instance.database.connection() as conn:
-        publish(
-            conn,
-            policy,
-            instance.signing_key,
-            now=now,
-            effective_from=now.date(),
-            published_by="fg",
-            register=instance.register,
-        )
-        for party, pair in pairs.items():
-            key_directory.add_partner(
-                conn, policy, party, now=now, by="admin", register=instance.register
-            )
-            key_directory.register_key(
-                conn,
-                pair.public,
-                now=now - timedelta(minutes=5),
-                by="admin",
-                register=instance.register,
-            )
-    return _Instance(settings, policy, pairs)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _healthy(port: int) -> bool:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-    try:
-        conn.request("GET", "/api/v1/health")
-        return conn.getresponse().status == 200
-    except OSError:
-        return False
-    finally:
-        conn.close()
-
-
-@contextmanager
-def _server(inst: _Instance, folder: Path, workers: int) -> Iterator[int]:
-    """``gateway serve`` on 127.0.0.1:<free port>; yields the port once it answers."""
-    port = _free_port()
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("SLUIS_")}
-    environ.update(
-        SLUIS_DATA_DIR=str(inst.settings.data_dir),
-        SLUIS_KEY_DIR=str(inst.settings.key_dir),
-        SLUIS_POLICY_DIR=str(inst.settings.policy_dir),
-        SLUIS_BIND=f"127.0.0.1:{port}",
-        SLUIS_WORKERS=str(workers),
-        SLUIS_LOG_LEVEL="WARNING",
-    )
-    log_path = folder / f"serve-{port}.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments, loopback
-            [sys.executable, "-m", "gateway", "serve"], env=environ, stdout=log, stderr=log
-        )
-        try:
-            deadline = time.monotonic() + START_TIMEOUT
-            while not _healthy(port):
-                if server.poll() is not None or time.monotonic() > deadline:
-                    tail = log_path.read_text(errors="replace")[-2000:]
-                    raise RuntimeError(f"gateway serve did not start:\n{tail}")
-                time.sleep(0.1)
-            yield port
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=15)
-
-
-def _signed_headers(
-    pair: PartnerKeyPair, port: int, method: str, path: str, query: str, body: bytes
-) -> dict[str, str]:
-    headers = sign_request(
-        RequestParts(method, f"127.0.0.1:{port}", path, query, {}, body),
-        pair,
-        pair.public.key_id,
-        int(time.time()),
-        secrets.token_urlsafe(18),
-    )
-    if body:
-        headers["Content-Type"] = "application/json"
-    return headers
-
-
 # -- figure 1: envelopes accepted per second ------------------------------------------------
-
-
-def _fields(policy: Policy) -> dict[str, Any]:
-    """The intake's required fields of an arrears signal, with placeholder values."""
-    party = policy.parties[INTAKE]
-    rule = next(r for r in policy.flows[FLOW].recipients if r.role in party.roles)
-    values: dict[str, Any] = {}
-    for name in sorted(rule.required_fields):
-        kind = policy.fields[name].type
-        values[name] = True if kind == "boolean" else 2 if kind == "integer" else f"v-{name}"
-    return values
-
-
-def _seal_batches(inst: _Instance, batches: int, size: int, tag: str) -> list[list[env.Envelope]]:
-    fields = _fields(inst.policy)
-    intake = inst.pairs[INTAKE].public
-    now = datetime.now(UTC)
-    out = []
-    for b in range(batches):
-        sender = inst.pairs[LANDLORDS[b % len(LANDLORDS)]]
-        out.append(
-            [
-                env.seal(
-                    sender,
-                    flow=FLOW,
-                    policy_version=inst.policy.version_id,
-                    projections={INTAKE: (intake, fields)},
-                    created=now,
-                    subject_ref=f"subject-{tag}-{b:04d}-{i:04d}",
-                )
-                for i in range(size)
-            ]
-        )
-    return out
 
 
 def _floor(folder: Path, envelopes: list[env.Envelope]) -> float:
@@ -339,16 +180,16 @@ def _post_batches(
 
 
 def _submission(folder: Path, batches: int, size: int) -> Figure:
-    inst = _instance(folder)
-    warm = _seal_batches(inst, 2, 10, "warm")
-    sealed = _seal_batches(inst, batches, size, "timed")
+    inst = prepare_instance(folder)
+    warm = seal_batches(inst, 2, 10, "warm")
+    sealed = seal_batches(inst, batches, size, "timed")
     floor = _floor(folder, [e for batch in sealed for e in batch])
-    with _server(inst, folder, WORKERS) as port:
+    with server(inst, folder, WORKERS) as port:
 
         def prepare(batch: list[env.Envelope]) -> tuple[bytes, dict[str, str], int]:
             body = json.dumps({"envelopes": [e.to_json() for e in batch]}).encode()
             sender = inst.pairs[batch[0].header.sender]
-            headers = _signed_headers(sender, port, "POST", "/api/v1/envelope-batches", "", body)
+            headers = signed_headers(sender, port, "POST", "/api/v1/envelope-batches", "", body)
             return body, headers, len(batch)
 
         _post_batches(port, [prepare(b) for b in warm], len(warm))  # each worker's first request
@@ -378,7 +219,7 @@ def _message_id(i: int) -> str:
     return base64.urlsafe_b64encode(i.to_bytes(16, "big")).rstrip(b"=").decode("ascii")
 
 
-def _fill(inst: _Instance, rows: int) -> None:
+def _fill(inst: Instance, rows: int) -> None:
     """``rows`` envelopes, one delivery each, round-robin over the eight parties."""
     instance = load_instance(inst.settings)
     stamp = "2026-11-24T12:00:00.000Z"
@@ -442,12 +283,12 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 def _listing(folder: Path, rows: int, seconds: float) -> list[Figure]:
-    inst = _instance(folder)
+    inst = prepare_instance(folder)
     _fill(inst, rows)
     latencies: list[list[float]] = [[] for _ in range(INBOX_CLIENTS)]
     errors: list[str] = []
     lock = threading.Lock()
-    with _server(inst, folder, WORKERS) as port:
+    with server(inst, folder, WORKERS) as port:
         deadline = time.monotonic() + seconds
 
         def client(index: int) -> None:
@@ -468,7 +309,7 @@ def _listing(folder: Path, rows: int, seconds: float) -> list[Figure]:
                             )
                             cursor = encode_cursor(delivery)
                     query = f"limit={INBOX_PAGE}" + (f"&cursor={cursor}" if cursor else "")
-                    headers = _signed_headers(pair, port, "GET", "/api/v1/inbox", query, b"")
+                    headers = signed_headers(pair, port, "GET", "/api/v1/inbox", query, b"")
                     start = time.perf_counter()
                     conn.request("GET", f"/api/v1/inbox?{query}", headers=headers)
                     response = conn.getresponse()

@@ -117,6 +117,8 @@ def latency_ms(work: Callable[[], object], *, calls: int = 200, repeats: int = 3
 def _fmt(value: float | None) -> str:
     if value is None:
         return "-"
+    if value == 0:
+        return "0"
     if value >= 100:
         return f"{value:,.0f}"
     if value >= 1:

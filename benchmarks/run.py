@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import platform
 import sys
@@ -36,7 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks, not figures")
     parser.add_argument("--only", help="run only benchmark modules whose name contains this")
     args = parser.parse_args(argv)
-    print(f"Sluis benchmarks on {platform.machine()}, Python {platform.python_version()}")
+    print(
+        f"Sluis benchmarks on {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
     print(table(collect(args.quick, args.only)))
     return 0
 

@@ -32,5 +32,21 @@ def test_timers_return_positive_figures() -> None:
 
 
 def test_every_benchmark_runs_in_quick_mode() -> None:
-    for figure in collect(quick=True):
+    figures = list(collect(quick=True))
+    for figure in figures:
         assert figure.value >= 0
+    # Timings are never asserted, but the load run must have had no errors (it raises itself
+    # when the store does not reconcile with the clients' receipts).
+    load = [f for f in figures if f.name.startswith("load: ")]
+    assert load, "bench_load produced no figures"
+    errors = [f for f in load if f.name.startswith("load: errors")]
+    assert [f.value for f in errors] == [0]
+    assert all("reconciled" in f.name for f in errors)
+
+
+def test_every_benchmark_module_is_collected() -> None:
+    from benchmarks.run import discover
+
+    names = discover()
+    for expected in ("client", "crypto", "exchange", "http_signatures", "load", "register"):
+        assert f"bench_{expected}" in names
