@@ -73,16 +73,15 @@ def prepare_instance(folder: Path) -> Instance:
             published_by="fg",
             register=instance.register,
         )
-        for party, pair in pairs.items():
-            key_directory.add_partner(
-                conn, policy, party, now=now, by="admin", register=instance.register
-            )
-            key_directory.register_key(
+        for pair in pairs.values():
+            key_directory.onboard_partner(
                 conn,
+                policy,
                 pair.public,
-                now=now - timedelta(minutes=5),
+                now=now,
                 by="admin",
                 register=instance.register,
+                not_before=now - timedelta(minutes=5),
             )
     return Instance(settings, policy, pairs)
 

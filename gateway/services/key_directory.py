@@ -49,6 +49,22 @@ def add_partner(
     return record
 
 
+def onboard_partner(
+    conn: Connection,
+    policy: Policy,
+    keys: PublicKeys,
+    *,
+    now: datetime,
+    by: str,
+    register: Register,
+    not_before: datetime | None = None,
+) -> KeyRecord:
+    """Add the partner if it is new, then register its key: the admin's onboarding step."""
+    if store.get_partner(conn, keys.partner) is None:
+        add_partner(conn, policy, keys.partner, now=now, by=by, register=register)
+    return register_key(conn, keys, now=now, by=by, register=register, not_before=not_before)
+
+
 def _key_event(kind: str, actor: Actor, record: KeyRecord, **more: str) -> Event:
     return Event(
         kind, actor, attributes={"partner": record.partner_id, "keyId": record.key_id, **more}

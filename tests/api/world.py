@@ -211,15 +211,14 @@ def build_world(app: Flask, instance: Instance, policy: Policy, clock: Clock) ->
         )
         for party in PARTIES:
             pair = PartnerKeyPair.generate(party)
-            key_directory.add_partner(
-                conn, policy, party, now=T0, by="admin", register=instance.register
-            )
-            key_directory.register_key(
+            key_directory.onboard_partner(
                 conn,
+                policy,
                 pair.public,
-                now=T0 - timedelta(days=1),
+                now=T0,
                 by="admin",
                 register=instance.register,
+                not_before=T0 - timedelta(days=1),
             )
             world.partners[party] = Partner(pair, app.test_client(), world)
     return world

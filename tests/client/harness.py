@@ -115,15 +115,14 @@ def onboard(
         register_key(public)
     else:
         with instance.database.connection() as conn:
-            key_directory.add_partner(
-                conn, _policy(app), partner, now=clock(), by="admin", register=instance.register
-            )
-            key_directory.register_key(
+            key_directory.onboard_partner(
                 conn,
+                _policy(app),
                 public,
-                now=clock() - timedelta(minutes=5),
+                now=clock(),
                 by="admin",
                 register=instance.register,
+                not_before=clock() - timedelta(minutes=5),
             )
     return side
 

@@ -58,16 +58,15 @@ def prepare(
             published_by="fg",
             register=instance.register,
         )
-        for party, pair in pairs.items():
-            key_directory.add_partner(
-                conn, policy, party, now=now, by="admin", register=instance.register
-            )
-            key_directory.register_key(
+        for pair in pairs.values():
+            key_directory.onboard_partner(
                 conn,
+                policy,
                 pair.public,
-                now=now - timedelta(hours=1),
+                now=now,
                 by="admin",
                 register=instance.register,
+                not_before=now - timedelta(hours=1),
             )
     return pairs
 

@@ -159,3 +159,16 @@ def test_validity_window(instance: Instance, weert: Policy) -> None:
             directory.revoke_key(
                 conn, "a" * 24, now=T0, reason="x", by="admin", register=instance.register
             )
+
+
+def test_onboarding_adds_a_new_partner_once_and_registers_each_key(
+    instance: Instance, weert: Policy
+) -> None:
+    first, second = PartnerKeyPair.generate("st-joseph"), PartnerKeyPair.generate("st-joseph")
+    with instance.database.connection() as conn:
+        for pair in (first, second):
+            directory.onboard_partner(
+                conn, weert, pair.public, now=T0, by="admin", register=instance.register
+            )
+        keys = store.active_keys(conn, "st-joseph")
+    assert {k.key_id for k in keys} == {first.public.key_id, second.public.key_id}
