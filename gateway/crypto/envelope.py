@@ -247,6 +247,7 @@ def seal(
         routing=dict(routing or {}),
     )
     _validate_header(header.to_json())  # a sender never emits what a verifier would refuse
+    header.__dict__["canonical_bytes"] = _validated_header_bytes(header)
     bound = _header_hash(header)
     payloads = {}
     for entry in entries:
@@ -264,9 +265,52 @@ def seal(
         )
     signature = sender.signing_key.sign(_signed_bytes(header, payloads))
     envelope = Envelope(header, payloads, signature)
-    if len(envelope.to_bytes()) > MAX_ENVELOPE_BYTES:
+    if _wire_size(envelope) > MAX_ENVELOPE_BYTES:
         raise EnvelopeTooLarge(f"The sealed envelope exceeds {MAX_ENVELOPE_BYTES} bytes.")
     return envelope
+
+
+def _b64u_length(size: int) -> int:
+    return (size * 4 + 2) // 3  # unpadded base64url
+
+
+def _wire_size(envelope: Envelope) -> int:
+    """The length of ``to_bytes()`` without building it (checked against it by a test)."""
+    payloads = sum(
+        len(partner) + _b64u_length(len(box)) + 6 for partner, box in envelope.payloads.items()
+    )
+    return (
+        len(b'{"header":,"payloads":{},"signature":""}')
+        + len(envelope.header.canonical_bytes)
+        + max(payloads - 1, 0)
+        + _b64u_length(len(envelope.signature))
+    )
+
+
+def _validated_header_bytes(header: Header) -> bytes:
+    """RFC 8785 bytes of a header that passed ``_validate_header``.
+
+    Every text in such a header matches a pattern of JSON-safe characters, so sorting the keys
+    and quoting is the whole canonical form; routing values (free text) go through
+    ``canonical_json``. A property test compares it with ``canonical_json(header.to_json())``.
+    """
+
+    def text(value: str | None) -> str:
+        return "null" if value is None else f'"{value}"'
+
+    recipients = ",".join(
+        '{"fields":[' + ",".join(f'"{f}"' for f in r.fields) + f'],"id":"{r.partner}",'
+        f'"key":"{r.key_id}"}}'
+        for r in header.recipients
+    )
+    routing = canonical_json(dict(header.routing)).decode("utf-8") if header.routing else "{}"
+    return (
+        f'{{"case":{text(header.case_ref)},"created":"{header.created}","flow":"{header.flow}",'
+        f'"id":"{header.message_id}","policy":"{header.policy_version}",'
+        f'"recipients":[{recipients}],"routing":{routing},"sender":"{header.sender}",'
+        f'"sender_key":"{header.sender_key_id}","subject":{text(header.subject_ref)},'
+        f'"v":{int(header.version)}}}'
+    ).encode()
 
 
 # --- parsing ----------------------------------------------------------------------------------
@@ -536,7 +580,7 @@ def parse_envelope(data: bytes, *, max_bytes: int = MAX_ENVELOPE_BYTES) -> Envel
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise EnvelopeMalformed("The envelope is not valid JSON.") from None
     envelope = envelope_from_json(doc)
-    header_bytes = canonical_json(doc["header"])
+    header_bytes = _validated_header_bytes(envelope.header)
     expected = b"".join(
         (
             b'{"header":',

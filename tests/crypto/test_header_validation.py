@@ -143,3 +143,39 @@ def test_impossible_created_time_is_malformed_not_a_crash() -> None:
     for created in ("2026-11-24T99:00:00Z", "2026-02-30T10:00:00Z"):
         with pytest.raises(EnvelopeMalformed, match="real UTC time"):
             _validate_header({**header, "created": created})
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(st.sampled_from(PATHS), junk), min_size=0, max_size=3))
+def test_hand_built_header_bytes_equal_canonical_json(
+    changes: list[tuple[tuple[Any, ...], Any]],
+) -> None:
+    from gateway.crypto.canonical import canonical_json
+    from gateway.crypto.envelope import _validate_header, _validated_header_bytes
+    from gateway.crypto.errors import EnvelopeError
+
+    doc = copy.deepcopy(VALID)
+    for path, value in changes:
+        try:
+            _set(doc, path, value)
+        except (KeyError, IndexError, TypeError):
+            return  # the path no longer exists after an earlier change
+    try:
+        header = _validate_header(doc)
+    except EnvelopeError:
+        return  # only validated headers take the shortcut
+    assert _validated_header_bytes(header) == canonical_json(header.to_json())
+
+
+@given(
+    st.dictionaries(
+        st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True),
+        st.text(max_size=30) | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1),
+        max_size=3,
+    ),
+)
+def test_wire_size_is_the_length_of_the_wire_bytes(routing: dict[str, Any]) -> None:
+    from gateway.crypto.envelope import _wire_size
+
+    envelope = signal_envelope(routing=routing)
+    assert _wire_size(envelope) == len(envelope.to_bytes())
