@@ -1,18 +1,19 @@
 """Verifying the register: recompute everything, trust only signatures, name the first mismatch.
 
-``verify_entries`` is the one engine behind ``gateway register verify --db`` and the export
-verifier. It streams entries in sequence order and checks, per entry: the sequence number is the
-next one (nothing deleted, inserted or reordered), the entry names its own sequence number, its
-leaf hash is SHA-256(0x00 || entry), and (with the gateway's keys) its seal. It rebuilds the
-RFC 9162 tree in chunks of 65,536 leaves, level by level, compares every stored subtree hash and
-every signed checkpoint with what it computed, and checks each checkpoint's signature.
+``verify_entries`` is the engine behind ``gateway register verify --db`` (an export folder is
+checked by :mod:`gateway.register.export`). It streams entries in sequence order and checks,
+per entry: the sequence number is the next one (nothing deleted, inserted or reordered), the
+entry names its own sequence number, its leaf hash is SHA-256(0x00 || entry), and (with the
+gateway's keys) its seal. It rebuilds the RFC 9162 tree in chunks of 65,536 leaves, level by
+level, compares every stored subtree hash and every signed checkpoint with what it computed,
+and checks each checkpoint's signature.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from gateway.crypto import CryptoError
@@ -150,15 +151,12 @@ def verify_entries(
     seal_key: bytes | None = None,
     stored_nodes: dict[tuple[int, int], bytes] | None = None,
     node_level: int = 4,
-    first_seq: int = 0,
 ) -> VerifyReport:
-    """Check a register from entry ``first_seq`` on; raise :class:`RegisterTampered` at the first
+    """Check a whole register from entry 0; raise :class:`RegisterTampered` at the first
     problem, naming the entry (or the checkpoint) where it lies.
 
     ``chunks`` yields lists of (seq, stored leaf hash, stored seal or None, entry bytes).
     """
-    if first_seq != 0:
-        raise RegisterTampered("Full verification starts at entry 0.")
     claims = sorted(checkpoints, key=lambda c: c.size)
     for stored in claims:
         try:
@@ -264,23 +262,6 @@ def _check_checkpoint_entries(report: VerifyReport, claims: list[CheckpointClaim
                 "a checkpoint was deleted or replaced.",
                 seq=seq,
             )
-
-
-def chunks_from_lines(
-    lines: Iterable[bytes], start: int
-) -> Iterator[list[tuple[int, bytes, bytes | None, bytes]]]:
-    """Entry lines of an export as verify chunks (the leaf hash is recomputed, no seal)."""
-    batch: list[tuple[int, bytes, bytes | None, bytes]] = []
-    seq = start
-    for line in lines:
-        data = line.rstrip(b"\n")
-        batch.append((seq, _SHA256(b"\x00" + data).digest(), None, data))
-        seq += 1
-        if len(batch) == CHUNK:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def stored_node_map(rows: Iterable[list[tuple[int, int, bytes]]]) -> dict[tuple[int, int], bytes]:
