@@ -268,7 +268,9 @@ class Event:
             if recipient.legal_basis and not _LABEL.match(recipient.legal_basis):
                 raise EventInvalid(f"The legal basis of a {self.type} event is not a short label.")
         tokens.extend(v for v in self.attributes.values() if isinstance(v, str))
-        if not _TOKENS.match("\n".join(tokens) + "\n"):
+        joined = "\n".join(tokens) + "\n"
+        # One match for all tokens; the count refuses a token that itself holds a line break.
+        if not _TOKENS.match(joined) or joined.count("\n") != len(tokens):
             bad = next(t for t in tokens if not _TOKEN.match(t))
             raise EventInvalid(f"{bad[:40]!r} in a {self.type} event is not a short token.")
         for name in ("policy_version", "envelope_hash"):

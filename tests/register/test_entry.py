@@ -86,6 +86,8 @@ def test_processing_event_cannot_name_a_console_user() -> None:
     [
         {"flow": 'signal","seq":1'},
         {"case": "zaak met spaties"},
+        {"case": "case-1\ncase-2"},
+        {"flow": "signal\n"},
         {"message_id": "x" * 300},
         {"policy_version": "not-hex"},
         {"attributes": {"tenantName": "Jansen"}},
