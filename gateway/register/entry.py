@@ -160,6 +160,7 @@ _LABEL = re.compile(rf"(?!\s){_LABEL_CHAR}(?:{_LABEL_CHAR}{{0,198}}(?<!\s))?\Z")
 _STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z\Z")
 _EPOCH = re.compile(r"[0-9]{4}-[0-9]{2}\Z")
 _PSEUDONYM = re.compile(r"[0-9a-f]{32}\Z")
+_PSEUDONYMS = re.compile(r"(?:[0-9a-f]{32}\n)+\Z")
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 MAX_RECIPIENTS = 32
 MAX_FIELDS = 128
@@ -299,57 +300,157 @@ def _q(text: str) -> str:
     return f'"{text}"'
 
 
+#: The parts of an event that repeat from event to event (type, actor, recipients), checked
+#: once and kept as ready JSON fragments. Bounded: cleared when it grows past this many.
+_HEAD_CACHE_MAX = 4096
+_heads: dict[tuple[str, Actor, tuple[RecipientFields, ...]], tuple[str, str, str]] = {}
+_checked_times: dict[tuple[str, str | None], str] = {}
+
+
+def _head(event: Event) -> tuple[str, str, str] | None:
+    """(actor, recipients, stream and type) fragments of ``event``, or None when that part of the
+    event breaks a rule of :meth:`Event.check` (which then names it)."""
+    key = (event.type, event.actor, event.recipients)
+    try:
+        return _heads[key]
+    except KeyError:
+        pass  # first time this head is seen: check it below
+    except TypeError:  # an unhashable part (a list where a tuple belongs): not cached
+        return None
+    kind = EVENT_TYPES.get(event.type)
+    actor = event.actor
+    if (
+        kind is None
+        or actor.kind not in ACTOR_KINDS
+        or not _TOKEN.match(actor.id)
+        or (actor.kind == "user" and kind[0] == PROCESSING)
+        or len(event.recipients) > MAX_RECIPIENTS
+    ):
+        return None
+    for r in event.recipients:
+        if (
+            len(r.fields) > MAX_FIELDS
+            or not _TOKEN.match(r.party)
+            or not _TOKEN.match(r.role)
+            or not all(_TOKEN.match(f) for f in r.fields)
+            or (r.legal_basis and not _LABEL.match(r.legal_basis))
+        ):
+            return None
+    recipients = (
+        f',"recipients":[{",".join(_recipient(r) for r in event.recipients)}]'
+        if event.recipients
+        else ""
+    )
+    found = (
+        f'{{"actor":{{"id":"{actor.id}","kind":"{actor.kind}"}}',
+        recipients,
+        f',"stream":"{kind[0]}"',
+    )
+    if len(_heads) >= _HEAD_CACHE_MAX:
+        _heads.clear()
+    _heads[key] = found
+    return found
+
+
+def _rest_is_valid(event: Event) -> bool:
+    """The rules of :meth:`Event.check` for the parts that change from event to event."""
+    if event.outcome not in OUTCOMES or len(event.subjects) > MAX_SUBJECTS:
+        return False
+    tokens = [
+        v
+        for v in (event.reason, event.flow, event.sender, event.case, event.message_id)
+        if v is not None
+    ]
+    attributes = event.attributes
+    if attributes:
+        tokens.extend(v for v in attributes.values() if isinstance(v, str))
+    if tokens:
+        joined = "\n".join(tokens) + "\n"
+        if not _TOKENS.match(joined) or joined.count("\n") != len(tokens):
+            return False
+    for value in (event.policy_version, event.envelope_hash):
+        if value is not None and not _HEX64.match(value):
+            return False
+    for name, attribute in attributes.items():
+        if name not in ATTRIBUTE_KEYS or type(attribute) not in (int, str):
+            return False
+        if type(attribute) is int and not 0 <= attribute <= MAX_SAFE_INTEGER:
+            return False
+    count = event.subject_count
+    return count is None or 0 <= count <= MAX_SAFE_INTEGER
+
+
+def _time_part(time: str, epoch: str | None) -> str:
+    """The checked ``"time"`` fragment (a batch shares one time and epoch: checked once)."""
+    found = _checked_times.get((time, epoch))
+    if found is None:
+        if not _STAMP.match(time) or (epoch is not None and not _EPOCH.match(epoch)):
+            raise EventInvalid("An entry's time and epoch are ISO 8601 UTC and YYYY-MM.")
+        if len(_checked_times) >= _HEAD_CACHE_MAX:
+            _checked_times.clear()
+        found = _checked_times[(time, epoch)] = f',"time":"{time}","type":"'
+    return found
+
+
 def encode_entry(
     event: Event, *, seq: int, time: str, epoch: str | None, pseudonyms: tuple[str, ...]
 ) -> bytes:
     """The canonical bytes of one entry: RFC 8785 (sorted keys, no spaces, UTF-8).
 
-    Built by hand because it is the register's hot path: after :meth:`Event.check` every text in
-    an event is a token or label that JSON writes unescaped, so quoting is enough. A property
-    test pins the result to ``json.dumps(sort_keys=True)`` and to the ``rfc8785`` package.
+    Built by hand because it is the register's hot path: after the checks of
+    :meth:`Event.check` every text in an event is a token or label that JSON writes unescaped,
+    so quoting is enough. The parts that repeat (actor, recipients, stream) are checked once
+    and kept as fragments. Tests pin the result to ``json.dumps(sort_keys=True)``, to the
+    ``rfc8785`` package, and byte for byte (errors included) to the straightforward encoder in
+    ``tests/register/entry_reference.py``.
     """
-    event.check()
-    if not _STAMP.match(time) or (epoch is not None and not _EPOCH.match(epoch)):
-        raise EventInvalid("An entry's time and epoch are ISO 8601 UTC and YYYY-MM.")
-    if any(not _PSEUDONYM.match(p) for p in pseudonyms):
-        raise EventInvalid("A subject pseudonym is 32 hexadecimal digits.")
+    head = _head(event)
+    if head is None or not _rest_is_valid(event):
+        event.check()  # names the rule the event breaks
+        raise EventInvalid(f"A {event.type} event breaks a register rule.")  # pragma: no cover
+    time_part = _time_part(time, epoch)
+    if pseudonyms:
+        joined = "\n".join(pseudonyms) + "\n"
+        if not _PSEUDONYMS.match(joined) or len(joined) != 33 * len(pseudonyms):
+            raise EventInvalid("A subject pseudonym is 32 hexadecimal digits.")
     # Keys in RFC 8785 order (UTF-16 code units; all ASCII here, so plain sorted order).
-    parts = [f'"actor":{{"id":"{event.actor.id}","kind":"{event.actor.kind}"}}']
+    actor, recipients, stream = head
+    parts = [actor]
     if event.attributes:
         attrs = ",".join(
             f'"{key}":{_q(value) if isinstance(value, str) else int(value)}'
             for key, value in sorted(event.attributes.items())
         )
-        parts.append(f'"attributes":{{{attrs}}}')
+        parts.append(f',"attributes":{{{attrs}}}')
     if event.case is not None:
-        parts.append(f'"case":"{event.case}"')
+        parts.append(f',"case":"{event.case}"')
     if event.envelope_hash is not None:
-        parts.append(f'"envelopeHash":"{event.envelope_hash}"')
+        parts.append(f',"envelopeHash":"{event.envelope_hash}"')
     if pseudonyms:
-        parts.append(f'"epoch":"{epoch}"')
+        parts.append(f',"epoch":"{epoch}"')
     if event.flow is not None:
-        parts.append(f'"flow":"{event.flow}"')
+        parts.append(f',"flow":"{event.flow}"')
     if event.message_id is not None:
-        parts.append(f'"messageId":"{event.message_id}"')
-    parts.append(f'"outcome":"{event.outcome}"')
+        parts.append(f',"messageId":"{event.message_id}"')
+    parts.append(f',"outcome":"{event.outcome}"')
     if event.policy_version is not None:
-        parts.append(f'"policyVersion":"{event.policy_version}"')
+        parts.append(f',"policyVersion":"{event.policy_version}"')
     if event.reason is not None:
-        parts.append(f'"reason":"{event.reason}"')
-    if event.recipients:
-        parts.append(f'"recipients":[{",".join(_recipient(r) for r in event.recipients)}]')
+        parts.append(f',"reason":"{event.reason}"')
+    parts.append(recipients)
     if event.sender is not None:
-        parts.append(f'"sender":"{event.sender}"')
-    parts.append(f'"seq":{int(seq)}')
-    parts.append(f'"stream":"{EVENT_TYPES[event.type][0]}"')
+        parts.append(f',"sender":"{event.sender}"')
+    parts.append(f',"seq":{int(seq)}')
+    parts.append(stream)
     count = event.subject_count if event.subject_count is not None else len(event.subjects)
     if count:
-        parts.append(f'"subjectCount":{int(count)}')
+        parts.append(f',"subjectCount":{int(count)}')
     if pseudonyms:
-        parts.append(f'"subjects":[{",".join(_q(p) for p in pseudonyms)}]')
-    parts.append(f'"time":"{time}"')
-    parts.append(f'"type":"{event.type}"')
-    return ("{" + ",".join(parts) + "}").encode()
+        parts.append(',"subjects":["' + '","'.join(pseudonyms) + '"]')
+    parts.append(time_part)
+    parts.append(event.type)
+    parts.append('"}')
+    return "".join(parts).encode()
 
 
 def _recipient(r: RecipientFields) -> str:

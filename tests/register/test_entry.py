@@ -22,7 +22,9 @@ from gateway.register.entry import (
     encode_entry,
     operator,
 )
+from tests.register.conftest import LANDLORD as LANDLORD_ACTOR
 from tests.register.conftest import transfer
+from tests.register.entry_reference import reference_entry
 
 STAMP = "2026-11-24T09:30:00.000Z"
 TOKENS = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,20}", fullmatch=True)
@@ -65,6 +67,9 @@ def test_hand_built_entry_is_exactly_rfc8785(
     )
     data = _encode(event, seq, tuple(subjects))
     assert data == rfc8785.dumps(json.loads(data))
+    assert data == reference_entry(
+        event, seq=seq, time=STAMP, epoch="2026-11", pseudonyms=tuple(subjects)
+    )
     assert decode_entry(data)["seq"] == seq
 
 
@@ -137,3 +142,96 @@ def test_decode_refuses_what_is_not_an_entry() -> None:
         decode_entry(b"[1]")
     with pytest.raises(EventInvalid):
         decode_entry(b"\xff")
+
+
+TEXT = TOKENS | st.sampled_from(["", "a b", "a\nb", "x" * 201, "\u00e9", 'q"'])
+HEX = st.sampled_from(["c8" * 32, "C8" * 32, "c8", None])
+PSEUDONYMS = st.lists(
+    st.from_regex(r"[0-9a-f]{32}", fullmatch=True) | st.sampled_from(["ab", "AB" * 16]),
+    max_size=3,
+)
+
+
+@given(
+    kind=st.sampled_from([*sorted(EVENT_TYPES), "transfer.smuggled"]),
+    actor=st.builds(Actor, st.sampled_from(["partner", "user", "gateway", "robot"]), TEXT),
+    outcome=st.sampled_from(["success", "refused", "maybe"]),
+    texts=st.tuples(*(st.none() | TEXT for _ in range(5))),
+    recipients=st.lists(
+        st.builds(
+            RecipientFields,
+            TEXT,
+            TEXT,
+            st.lists(TEXT, max_size=3).map(tuple),
+            st.sampled_from(["", "art. 3 Wgs", " padded", "a\nb"]),
+        ),
+        max_size=2,
+    ).map(tuple),
+    hexes=st.tuples(HEX, HEX),
+    attributes=st.dictionaries(
+        st.sampled_from([*sorted(ATTRIBUTE_KEYS), "tenantName"]),
+        TEXT | st.integers(-1, 2**53) | st.booleans(),
+        max_size=3,
+    ),
+    subject_count=st.none() | st.integers(-1, 3),
+    seq=st.integers(0, 2**40),
+    time=st.sampled_from([STAMP, "yesterday"]),
+    epoch=st.sampled_from(["2026-11", None, "2026-1"]),
+    pseudonyms=PSEUDONYMS,
+)
+def test_cached_encoder_matches_the_reference_byte_for_byte_and_error_for_error(
+    kind: str,
+    actor: Actor,
+    outcome: str,
+    texts: tuple[str | None, ...],
+    recipients: tuple[RecipientFields, ...],
+    hexes: tuple[str | None, str | None],
+    attributes: dict[str, object],
+    subject_count: int | None,
+    seq: int,
+    time: str,
+    epoch: str | None,
+    pseudonyms: list[str],
+) -> None:
+    reason, flow, sender, case, message_id = texts
+    event = Event(
+        kind,
+        actor,
+        outcome=outcome,
+        reason=reason,
+        flow=flow,
+        sender=sender,
+        recipients=recipients,
+        subjects=tuple(f"s{i}" for i in range(len(pseudonyms))),
+        subject_count=subject_count,
+        case=case,
+        policy_version=hexes[0],
+        envelope_hash=hexes[1],
+        message_id=message_id,
+        attributes=attributes,  # type: ignore[arg-type]
+    )
+    args = {"seq": seq, "time": time, "epoch": epoch, "pseudonyms": tuple(pseudonyms)}
+    for _ in range(2):  # the second call takes the cached fragments
+        try:
+            expected: bytes | str = reference_entry(event, **args)  # type: ignore[arg-type]
+        except EventInvalid as error:
+            expected = error.detail
+        try:
+            got: bytes | str = encode_entry(event, **args)  # type: ignore[arg-type]
+        except EventInvalid as error:
+            got = error.detail
+        assert got == expected
+
+
+def test_cached_encoder_matches_the_reference_for_every_event_the_gateway_writes() -> None:
+    events = [
+        transfer(1),
+        replace(transfer(2), recipients=()),
+        Event("checkpoint.signed", Actor("gateway", "sluis"), attributes={"checkpointSize": 9}),
+        Event("user.login", Actor("user", "fg-weert")),
+        Event("transfer.refused", LANDLORD_ACTOR, outcome="refused", reason="no-rule"),
+    ]
+    for seq, event in enumerate(events):
+        for subjects in ((), ("ab" * 16,), ("ab" * 16, "cd" * 16)):
+            args = {"seq": seq, "time": STAMP, "epoch": "2026-11", "pseudonyms": subjects}
+            assert encode_entry(event, **args) == reference_entry(event, **args)  # type: ignore[arg-type]
