@@ -122,6 +122,9 @@ EVENT_TYPES: Mapping[str, tuple[str, str, str]] = MappingProxyType(
     {k: (stream, en, _EVENT_LABELS_NL[k]) for k, (stream, en) in _EVENT_TYPES_EN.items()}
 )
 
+#: The stream of each event type.
+STREAM_OF: Mapping[str, str] = MappingProxyType({k: v[0] for k, v in EVENT_TYPES.items()})
+
 ACTOR_KINDS = ("partner", "user", "gateway", "operator")
 OUTCOMES = ("success", "refused", "error")
 

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from gateway.crypto import SigningKey
 from gateway.crypto.note import NoteVerifier, sign_note
 from gateway.errors import SluisError
 from gateway.register import merkle
 from gateway.register.checkpoint import Checkpoint
-from gateway.register.entry import EVENT_TYPES, GATEWAY, Event, encode_entry, iso_time
+from gateway.register.entry import GATEWAY, STREAM_OF, Event, encode_entry, iso_time
 from gateway.register.epochs import EpochKeyring, epoch_of
 from gateway.register.merkle import Frontier, Range
 from gateway.store import Connection
@@ -35,12 +35,16 @@ class RegisterError(SluisError):
     status = 500
 
 
-@dataclass(frozen=True)
-class Appended:
+class Appended(NamedTuple):
+    """One appended entry (a named tuple: a batch makes one per entry, so it must be cheap)."""
+
     seq: int
     leaf_hash: bytes
     time: str
-    entry: bytes = field(default=b"", repr=False)  # the entry bytes, as hashed
+    entry: bytes = b""  # the entry bytes, as hashed
+
+    def __repr__(self) -> str:
+        return f"Appended(seq={self.seq}, leaf_hash={self.leaf_hash.hex()}, time={self.time!r})"
 
 
 def entry_seal(seal_key: bytes, leaf: bytes) -> bytes:
@@ -82,23 +86,31 @@ class Register:
         time = iso_time(now)
         epoch = epoch_of(now)
         rows: list[tuple[int, str, str, bytes, bytes, bytes]] = []
-        nodes: list[tuple[int, int, bytes]] = []
         subjects: list[tuple[str, int]] = []
         appended: list[Appended] = []
+        sha256, blake2b = hashlib.sha256, hashlib.blake2b
         seal_key = self._seal_key
-        for offset, event in enumerate(events):
-            seq = size + offset
-            pseudonyms = self.keyring.pseudonyms(epoch, event.subjects)
-            data = encode_entry(event, seq=seq, time=time, epoch=epoch, pseudonyms=pseudonyms)
-            leaf = hashlib.sha256(b"\x00" + data).digest()
-            seal = hashlib.blake2b(leaf, key=seal_key, digest_size=32).digest()
-            rows.append((seq, EVENT_TYPES[event.type][0], event.type, leaf, seal, data))
-            if seq & 15 == 15:  # only then does a subtree of level >= 4 complete
-                nodes.extend(n for n in frontier.append(leaf) if n[0] >= STORED_NODE_LEVEL)
-            else:
-                frontier.append(leaf)
-            subjects.extend((p, seq) for p in pseudonyms)
+        pseudonyms = self.keyring.pseudonyms
+        seq = size
+        for event in events:
+            names = pseudonyms(epoch, event.subjects) if event.subjects else ()
+            data = encode_entry(event, seq=seq, time=time, epoch=epoch, pseudonyms=names)
+            leaf = sha256(b"\x00" + data).digest()
+            rows.append(
+                (
+                    seq,
+                    STREAM_OF[event.type],
+                    event.type,
+                    leaf,
+                    blake2b(leaf, key=seal_key, digest_size=32).digest(),
+                    data,
+                )
+            )
+            if names:
+                subjects.extend((p, seq) for p in names)
             appended.append(Appended(seq, leaf, time, data))
+            seq += 1
+        nodes = frontier.extend([a.leaf_hash for a in appended], STORED_NODE_LEVEL)
         store.insert_entries(conn, rows)
         if nodes:
             store.insert_nodes(conn, nodes)

@@ -291,6 +291,29 @@ class Frontier:
         self.size += 1
         return done
 
+    def extend(self, leaves: Iterable[bytes], min_level: int = 1) -> list[tuple[int, int, bytes]]:
+        """Append ``leaves`` in order; return the perfect nodes they completed whose level is
+        at least ``min_level`` (what :meth:`append` returns, filtered, in one loop)."""
+        done: list[tuple[int, int, bytes]] = []
+        hashes = self.hashes
+        sha = hashlib.sha256
+        size = self.size
+        for leaf in leaves:
+            hashes.append(leaf)
+            position = size
+            level = 0
+            while position & 1:
+                right = hashes.pop()
+                merged = sha(_NODE + hashes.pop() + right).digest()
+                hashes.append(merged)
+                position >>= 1
+                level += 1
+                if level >= min_level:
+                    done.append((level, position, merged))
+            size += 1
+        self.size = size
+        return done
+
     def root(self) -> bytes:
         if not self.hashes:
             return EMPTY_ROOT

@@ -71,5 +71,3 @@ def _recipient(r: RecipientFields) -> str:
     fields = ",".join(_q(f) for f in r.fields)
     basis = f',"legalBasis":"{r.legal_basis}"' if r.legal_basis else ""
     return f'{{"fields":[{fields}]{basis},"party":"{r.party}","role":"{r.role}"}}'
-
-

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,11 +19,13 @@ from hypothesis import strategies as st
 from gateway.crypto.note import NoteVerifier
 from gateway.register import merkle
 from gateway.register.checkpoint import open_checkpoint
-from gateway.register.entry import decode_entry
+from gateway.register.entry import GATEWAY, Event, decode_entry, iso_time
+from gateway.register.epochs import pseudonym
 from gateway.register.log import RegisterError
 from gateway.store import Database, DatabaseKey, transaction
 from gateway.store import register as store
 from tests.register.conftest import T0, Log, transfer
+from tests.register.entry_reference import reference_entry
 
 
 def test_append_outside_a_transaction_is_refused(log: Log) -> None:
@@ -166,3 +170,45 @@ def test_kill_9_never_leaves_an_event_without_its_entry(
     finally:
         conn.close()
     assert (event, entries) == ((0, 0) if moment == "before-commit" else (1, 1))
+
+
+def test_append_stores_exactly_what_the_reference_computes(log: Log) -> None:
+    """The batched append (cached entry fragments, one frontier pass) against the plain
+    definition: entry bytes, leaf hash, seal, stream and type, subtree hashes, subject rows."""
+    events = [transfer(i, f"contract-{i % 7}") for i in range(40)]
+    events[3] = replace(events[3], subjects=("a", "b", "a"))
+    events[9] = Event("checkpoint.signed", GATEWAY, attributes={"checkpointSize": 3})
+    events[11] = replace(events[11], subjects=())
+    batches = [events[:1], events[1:17], events[17:18], events[18:40]]
+    for batch in batches:
+        log.append(batch)
+    key = log.register.keyring.key("2026-11", create=False)
+    assert key is not None
+    frontier = merkle.Frontier()
+    nodes: list[tuple[int, int, bytes]] = []
+    expected_rows = []
+    subject_rows: dict[str, set[int]] = {}
+    for seq, event in enumerate(events):
+        names = tuple(pseudonym(key, s) for s in event.subjects)
+        data = reference_entry(event, seq=seq, time=iso_time(T0), epoch="2026-11", pseudonyms=names)
+        leaf = hashlib.sha256(b"\x00" + data).digest()
+        seal = hashlib.blake2b(leaf, key=log.register.seal_key, digest_size=32).digest()
+        expected_rows.append((seq, leaf, seal, data))
+        nodes += [n for n in frontier.append(leaf) if n[0] >= store.STORED_NODE_LEVEL]
+        for name in names:
+            subject_rows.setdefault(name, set()).add(seq)
+    stored = [
+        (s, bytes(lf), bytes(sl), bytes(d))
+        for rows in store.iter_entries(log.conn)
+        for s, lf, sl, d in rows
+    ]
+    assert stored == expected_rows
+    assert [
+        (lv, i, bytes(h)) for rows in store.iter_nodes(log.conn) for lv, i, h in rows
+    ] == sorted(nodes)
+    kinds = log.conn.execute(
+        "SELECT stream, event_type FROM register_entries ORDER BY seq"
+    ).fetchall()
+    assert [tuple(k) for k in kinds] == [(e.stream, e.type) for e in events]
+    for name, seqs in subject_rows.items():
+        assert store.seqs_for_pseudonyms(log.conn, [name]) == sorted(seqs)

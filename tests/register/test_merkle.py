@@ -140,3 +140,15 @@ def test_frontier_reports_completed_subtrees() -> None:
     assert done[-1][2] == frontier.root()
     assert Frontier(8).ranges() == [(0, 8)]
     assert Frontier(13).ranges() == [(0, 8), (8, 12), (12, 13)]
+
+
+@given(start=st.integers(0, 300), count=st.integers(0, 300), min_level=st.integers(1, 6))
+def test_frontier_extend_is_append_leaf_by_leaf(start: int, count: int, min_level: int) -> None:
+    leaves = [hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(start + count)]
+    one = Frontier()
+    for leaf in leaves[:start]:
+        one.append(leaf)
+    many = Frontier.of(start, list(one.hashes))
+    expected = [n for leaf in leaves[start:] for n in one.append(leaf) if n[0] >= min_level]
+    assert many.extend(leaves[start:], min_level) == expected
+    assert (many.size, many.hashes) == (one.size, one.hashes)
