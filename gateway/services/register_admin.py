@@ -87,10 +87,15 @@ def subject_access(
             names.append(pseudonym(key, subject))
     seqs = store.seqs_for_pseudonyms(conn, names)
     entries = []
+    wanted = set(names)
     for seq in seqs:
         found = store.entry(conn, seq)
         if found is not None:
-            entries.append(decode_entry(found[1]))
+            entry = decode_entry(found[1])
+            subjects = entry.get("subjects")
+            # The index matches 60 bits of a pseudonym: keep entries that name one in full.
+            if isinstance(subjects, list) and any(s in wanted for s in subjects if type(s) is str):
+                entries.append(entry)
     with transaction(conn):
         register.append(
             conn,

@@ -13,6 +13,8 @@ from gateway.store.database import Connection
 #: Perfect subtrees from this level up (16 entries) are stored; smaller ones are recomputed.
 STORED_NODE_LEVEL = 4
 READ_CHUNK = 8192
+#: The subject index groups entries in blocks of 2**12 (migration 0009).
+SUBJECT_BLOCK_BITS = 12
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,18 @@ def insert_nodes(conn: Connection, rows: Sequence[tuple[int, int, bytes]]) -> No
     conn.executemany("INSERT INTO register_nodes (level, idx, hash) VALUES (?, ?, ?)", rows)
 
 
+def subject_tag(pseudonym: str) -> int:
+    """The first 60 bits of a pseudonym (32 hex digits): the subject index's key."""
+    return int(pseudonym[:15], 16)
+
+
 def insert_subjects(conn: Connection, rows: Sequence[tuple[str, int]]) -> None:
-    conn.executemany("INSERT OR IGNORE INTO register_subjects (pseudonym, seq) VALUES (?, ?)", rows)
+    """Rows of (pseudonym, seq), kept as (block, tag, seq) near the end of the index."""
+    bits = SUBJECT_BLOCK_BITS
+    conn.executemany(
+        "INSERT OR IGNORE INTO register_subject_blocks (block, tag, seq) VALUES (?, ?, ?)",
+        [(seq >> bits, int(p[:15], 16), seq) for p, seq in rows],
+    )
 
 
 def leaf_hashes(conn: Connection, start: int, end: int) -> list[bytes]:
@@ -100,10 +112,27 @@ def entry(conn: Connection, seq: int) -> tuple[bytes, bytes] | None:
 
 
 def seqs_for_pseudonyms(conn: Connection, pseudonyms: Sequence[str]) -> list[int]:
+    """Entries that may name one of ``pseudonyms``: every entry that does, and (rarely) one
+    whose pseudonym only shares the 60-bit tag; the caller checks the entry's subjects."""
     seqs: set[int] = set()
-    for p in pseudonyms:
+    for p in pseudonyms:  # rows written before migration 0009
         for (seq,) in conn.execute(
             "SELECT seq FROM register_subjects WHERE pseudonym = ?", (p,)
+        ).fetchall():
+            seqs.add(int(seq))
+    tags = sorted({subject_tag(p) for p in pseudonyms})
+    low, high = conn.execute(
+        "SELECT min(block), max(block) FROM register_subject_blocks"
+    ).fetchone()
+    for offset in range(0, len(tags) if low is not None else 0, 400):
+        part = tags[offset : offset + 400]
+        marks = ",".join("?" for _ in part)
+        # One seek per block and tag: the blocks come from a counting CTE.
+        for (seq,) in conn.execute(
+            "WITH RECURSIVE blocks(b) AS (SELECT ? UNION ALL SELECT b + 1 FROM blocks "  # noqa: S608
+            "WHERE b < ?) SELECT s.seq FROM blocks JOIN register_subject_blocks AS s "
+            f"ON s.block = blocks.b AND s.tag IN ({marks})",
+            (low, high, *part),
         ).fetchall():
             seqs.add(int(seq))
     return sorted(seqs)

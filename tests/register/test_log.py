@@ -99,6 +99,9 @@ def test_subjects_are_pseudonymous_and_differ_per_month(log: Log) -> None:
         "UPDATE register_entries SET entry = x'00' WHERE seq = 0",
         "DELETE FROM register_entries WHERE seq = 0",
         "DELETE FROM register_subjects",
+        "UPDATE register_subjects SET seq = 1",
+        "DELETE FROM register_subject_blocks",
+        "UPDATE register_subject_blocks SET seq = 1",
         "UPDATE register_checkpoints SET size = 9",
         "DELETE FROM register_checkpoints",
         "DELETE FROM register_nodes",
@@ -107,8 +110,38 @@ def test_subjects_are_pseudonymous_and_differ_per_month(log: Log) -> None:
 def test_store_refuses_to_change_or_delete_register_rows(log: Log, sql: str) -> None:
     log.append([transfer(i) for i in range(16)])
     log.checkpoint()
+    with transaction(log.conn):  # a subject row as written before migration 0009
+        log.conn.execute(
+            "INSERT INTO register_subjects (pseudonym, seq) VALUES (?, 0)", ("ab" * 16,)
+        )
     with pytest.raises(sqlcipher3.IntegrityError, match="append-only"):
         log.conn.execute(sql)
+
+
+def test_subject_index_finds_old_rows_and_new_blocks_and_drops_tag_lookalikes(log: Log) -> None:
+    from gateway.services import register_admin
+
+    log.append([transfer(i, f"contract-{i}") for i in range(5000)])  # two index blocks
+    key = log.register.keyring.key("2026-11", create=False)
+    assert key is not None
+    name = pseudonym(key, "contract-4500")
+    lookalike = name[:15] + ("0" if name[15] != "0" else "1") + name[16:]  # same 60-bit tag
+    with transaction(log.conn):
+        store.insert_subjects(log.conn, [(lookalike, 7)])
+        # a row of the index as written before migration 0009 (keyed by the whole pseudonym)
+        log.conn.execute(
+            "INSERT INTO register_subjects (pseudonym, seq) VALUES (?, ?)",
+            (pseudonym(key, "contract-3"), 3),
+        )
+    assert store.seqs_for_pseudonyms(log.conn, [name]) == [7, 4500]
+    found = register_admin.subject_access(
+        log.conn, log.register, "contract-4500", now=T0, actor=GATEWAY
+    )
+    assert [e["seq"] for e in found.entries] == [4500]
+    found = register_admin.subject_access(
+        log.conn, log.register, "contract-3", now=T0, actor=GATEWAY
+    )
+    assert [e["seq"] for e in found.entries] == [3]
 
 
 def _append_then_fail(log: Log) -> None:
