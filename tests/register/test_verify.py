@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from gateway.register.log import entry_seal
-from gateway.register.verify import RegisterTampered
+from gateway.crypto import SigningKey
+from gateway.register import verify
+from gateway.register.epochs import EpochKeyring
+from gateway.register.log import Register, entry_seal
+from gateway.register.verify import CheckpointClaim, RegisterTampered, VerifyReport, stored_node_map
 from gateway.services.register_admin import verify_database
+from gateway.store import Database, DatabaseKey, migrate
 from gateway.store import register as store
 from tests.register.conftest import Log, transfer
+from tests.register.verify_reference import reference_verify
 
 TRIGGERS = [
     f"register_{table}_no_{op}"
@@ -147,3 +155,165 @@ def test_changed_subtree_hash_is_named(filled: Log) -> None:
         filled, ("UPDATE register_nodes SET hash = ? WHERE level = 4 AND idx = 2", (bytes(32),))
     )
     _expect(filled, 32, "entries 32..47")
+
+
+# -- the whole-chunk fast path against the entry-by-entry reference ----------------------------
+
+_BUILT: dict[str, object] = {}
+
+
+def _material(tmp_path_factory: pytest.TempPathFactory) -> tuple[Log, list[Row], list[Claim]]:
+    """One register of 150 entries with checkpoints at uneven sizes, built once."""
+    if "log" not in _BUILT:
+        folder = tmp_path_factory.mktemp("verify-material")
+        conn = Database(folder / "r.db", DatabaseKey(b"\x07" * 32)).connect()
+        migrate(conn)
+        register = Register(
+            SigningKey.from_seed(b"\x01" * 32), "sluis.test/register", EpochKeyring(folder)
+        )
+        log = Log(conn, register, folder)
+        for size in (1, 16, 20, 33, 32, 40):
+            log.append([transfer(register.size(conn) + i) for i in range(size)])
+            log.checkpoint()
+        _BUILT["log"] = log
+        _BUILT["rows"] = [tuple(r) for rows in store.iter_entries(conn) for r in rows]
+        _BUILT["claims"] = [
+            CheckpointClaim(c.size, c.root, c.note) for c in store.checkpoints(conn)
+        ]
+    return _BUILT["log"], _BUILT["rows"], _BUILT["claims"]  # type: ignore[return-value]
+
+
+Row = tuple[int, bytes, "bytes | None", bytes]
+Claim = CheckpointClaim
+
+
+def _resealed(log: Log, seq: int, data: bytes) -> Row:
+    leaf = hashlib.sha256(b"\x00" + data).digest()
+    return (seq, leaf, entry_seal(log.register.seal_key, leaf), data)
+
+
+def _outcome(run: Callable[[], VerifyReport]) -> object:
+    try:
+        report = run()
+    except RegisterTampered as error:
+        return ("tampered", error.detail, error.seq)
+    except Exception as error:  # noqa: BLE001 - the same crash is the same outcome
+        return ("error", type(error).__name__)
+    return (
+        report.entries,
+        report.checkpoints,
+        report.nodes,
+        report.root,
+        report.checkpoint_entries,
+    )
+
+
+TAMPERINGS = [
+    "none",
+    "entry",
+    "entry+leaf",
+    "entry+leaf+seal",
+    "seal-none",
+    "seal-shifted",
+    "seal-short",
+    "delete",
+    "duplicate",
+    "swap",
+    "seq-marker",
+    "seq-float",
+    "drop-claim",
+    "claim-root",
+    "claim-beyond",
+    "node-changed",
+    "node-missing",
+    "checkpoint-entry",
+    "checkpoint-json",
+]
+
+
+@pytest.mark.parametrize("sealed", [True, False], ids=["sealed", "unsealed"])
+@pytest.mark.parametrize("kind", TAMPERINGS)
+@settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    at=st.integers(0, 149),
+    other=st.integers(0, 149),
+    cuts=st.lists(st.integers(1, 149), max_size=6),
+    chunk_level=st.sampled_from([4, 5, 16]),
+)
+def test_fast_verify_gives_the_reference_outcome(
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    at: int,
+    other: int,
+    cuts: list[int],
+    chunk_level: int,
+    sealed: bool,
+) -> None:
+    log, original, original_claims = _material(tmp_path_factory)
+    rows: list[Row] = list(original)
+    claims = list(original_claims)
+    nodes = stored_node_map(store.iter_nodes(log.conn))
+    at, other = at % len(rows), other % len(rows)
+    seq, leaf, seal, data = rows[at]
+    checkpoint_seqs = [r[0] for r in rows if b"checkpoint.signed" in r[3]]
+    if kind == "entry":
+        rows[at] = (seq, leaf, seal, data.replace(b"tenant-name", b"tenant-nama"))
+    elif kind == "entry+leaf":
+        changed = data.replace(b"case-", b"case-9")
+        rows[at] = (seq, hashlib.sha256(b"\x00" + changed).digest(), seal, changed)
+    elif kind == "entry+leaf+seal":
+        rows[at] = _resealed(log, seq, data.replace(b"case-", b"case-9"))
+    elif kind == "seal-none":
+        rows[at] = (seq, leaf, None, data)
+    elif kind == "seal-shifted" and at + 1 < len(rows):
+        nxt = rows[at + 1]
+        rows[at] = (seq, leaf, (seal or b"") + (nxt[2] or b""), data)
+        rows[at + 1] = (nxt[0], nxt[1], b"", nxt[3])
+    elif kind == "seal-short":
+        rows[at] = (seq, leaf, (seal or b"")[:31], data)
+    elif kind == "delete":
+        del rows[at]
+    elif kind == "duplicate":
+        rows.insert(at, rows[at])
+    elif kind == "swap":
+        rows[at], rows[other] = rows[other], rows[at]
+    elif kind == "seq-marker":
+        rows[at] = _resealed(log, seq, data.replace(b'"seq":', b'"seq":1'))
+    elif kind == "seq-float":
+        rows[at] = (float(seq), leaf, seal, data)  # type: ignore[assignment]
+    elif kind == "drop-claim":
+        del claims[at % len(claims)]
+    elif kind == "claim-root":
+        old = claims[at % len(claims)]
+        claims[at % len(claims)] = CheckpointClaim(old.size, bytes(32), old.note)
+    elif kind == "claim-beyond":
+        claims.append(CheckpointClaim(len(rows) + 5, bytes(32), claims[0].note))
+    elif kind == "node-changed":
+        key = sorted(nodes)[at % len(nodes)]
+        nodes[key] = bytes(32)
+    elif kind == "node-missing":
+        del nodes[sorted(nodes)[at % len(nodes)]]
+    elif kind == "checkpoint-entry":
+        target = checkpoint_seqs[at % len(checkpoint_seqs)]
+        entry = rows[target][3].replace(b'"checkpointSize":', b'"checkpointSize":1')
+        rows[target] = _resealed(log, target, entry)
+    elif kind == "checkpoint-json":
+        target = checkpoint_seqs[at % len(checkpoint_seqs)]
+        rows[target] = _resealed(log, target, rows[target][3][:-1])
+    bounds = sorted({0, len(rows), *(c for c in cuts if c < len(rows))})
+    chunks = [rows[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    monkeypatch.setattr(verify, "CHUNK_LEVEL", chunk_level)
+    monkeypatch.setattr(verify, "CHUNK", 1 << chunk_level)
+    key = log.register.seal_key if sealed else None
+
+    def run(engine: Callable[..., VerifyReport]) -> Callable[[], VerifyReport]:
+        return lambda: engine(
+            [list(c) for c in chunks],
+            verifier=log.register.verifier,
+            checkpoints=claims,
+            seal_key=key,
+            stored_nodes=dict(nodes),
+        )
+
+    assert _outcome(run(verify.verify_entries)) == _outcome(run(reference_verify))
