@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gateway.crypto.note import NoteVerifier
 from gateway.errors import InvalidRequest
@@ -180,3 +184,51 @@ def test_retired_epoch_makes_subjects_unlinkable_and_the_log_still_verifies(
     assert found.entries == ()
     register_admin.verify_database(busy.conn, busy.register)
     assert register_admin.retire_epochs(busy.conn, busy.register, weert, now=later, actor=FG) == []
+
+
+def _reference_entry_leaves(path: Path, first: int) -> list[bytes]:
+    """entries.jsonl read line by line, as the verifier did before reading it in blocks."""
+    leaves: list[bytes] = []
+    with path.open("rb") as fh:
+        for number, line in enumerate(fh):
+            data = line.rstrip(b"\n")
+            seq = first + number
+            if f'"seq":{seq},'.encode() not in data:
+                raise ExportInvalid(f"entries.jsonl line {number + 1} is not entry {seq}.")
+            leaves.append(hashlib.sha256(b"\x00" + data).digest())
+    return leaves
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    first=st.integers(0, 20),
+    count=st.integers(0, 12),
+    block=st.integers(1, 90),
+    ending=st.sampled_from([b"\n", b"", b"\n\n"]),
+    damage=st.none() | st.tuples(st.integers(0, 11), st.sampled_from([b"", b"x", b'"seq":1,'])),
+)
+def test_block_reader_gives_the_line_reader_outcome(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    first: int,
+    count: int,
+    block: int,
+    ending: bytes,
+    damage: tuple[int, bytes] | None,
+) -> None:
+    from gateway.register import export
+
+    lines = [b'{"a":"x","seq":%d,"t":"y"}' % (first + i) for i in range(count)]
+    if damage is not None and damage[0] < count:
+        lines[damage[0]] = damage[1]
+    path = tmp_path / "entries.jsonl"
+    path.write_bytes(b"\n".join(lines) + (ending if lines else b""))
+    monkeypatch.setattr(export, "_READ_BLOCK", block)
+
+    def outcome(read: Callable[[Path, int], list[bytes]]) -> object:
+        try:
+            return read(path, first)
+        except ExportInvalid as error:
+            return error.detail
+
+    assert outcome(export._entry_leaves) == outcome(_reference_entry_leaves)
