@@ -57,6 +57,7 @@ class EpochKeyring:
 
     key_dir: Path
     _cache: dict[str, bytes] = field(default_factory=dict, repr=False)
+    _keyed: dict[str, hashlib.blake2b] = field(default_factory=dict, repr=False)
 
     @property
     def folder(self) -> Path:
@@ -95,12 +96,21 @@ class EpochKeyring:
         return key
 
     def pseudonyms(self, epoch: str, subjects: tuple[str, ...]) -> tuple[str, ...]:
+        """:func:`pseudonym` of each subject under the epoch's key (created on first use)."""
         if not subjects:
             return ()
-        key = self.key(epoch, create=True)
-        if key is None:  # pragma: no cover - create=True always returns a key
-            raise KeyFileError(f"No register epoch key for {epoch}.")
-        return tuple(pseudonym(key, s) for s in subjects)
+        keyed = self._keyed.get(epoch)
+        if keyed is None:
+            key = self.key(epoch, create=True)
+            if key is None:  # pragma: no cover - create=True always returns a key
+                raise KeyFileError(f"No register epoch key for {epoch}.")
+            keyed = self._keyed[epoch] = hashlib.blake2b(key=key, digest_size=16)
+        out = []
+        for subject in subjects:  # copies of the keyed state: cheaper than keying each
+            state = keyed.copy()
+            state.update(subject.encode("utf-8"))
+            out.append(state.hexdigest())
+        return tuple(out)
 
     def expired(self, today: date, retention_months: int) -> list[str]:
         """Epochs whose retention has ended: ``end of month + retention <= today``."""
@@ -115,6 +125,7 @@ class EpochKeyring:
         """
         path = self.path(epoch)
         self._cache.pop(epoch, None)
+        self._keyed.pop(epoch, None)
         if not path.exists():
             return False
         size = path.stat().st_size

@@ -58,6 +58,7 @@ class Register:
     def __init__(self, signing_key: SigningKey, origin: str, keyring: EpochKeyring) -> None:
         self._key = signing_key
         self._seal_key = signing_key.derive_secret(SEAL_CONTEXT)
+        self._sealer = hashlib.blake2b(key=self._seal_key, digest_size=32)
         self.origin = origin
         self.keyring = keyring
         self.verifier = NoteVerifier(origin, signing_key.public_key)
@@ -88,24 +89,17 @@ class Register:
         rows: list[tuple[int, str, str, bytes, bytes, bytes]] = []
         subjects: list[tuple[str, int]] = []
         appended: list[Appended] = []
-        sha256, blake2b = hashlib.sha256, hashlib.blake2b
-        seal_key = self._seal_key
+        sha256 = hashlib.sha256
+        sealer = self._sealer
         pseudonyms = self.keyring.pseudonyms
         seq = size
         for event in events:
             names = pseudonyms(epoch, event.subjects) if event.subjects else ()
             data = encode_entry(event, seq=seq, time=time, epoch=epoch, pseudonyms=names)
             leaf = sha256(b"\x00" + data).digest()
-            rows.append(
-                (
-                    seq,
-                    STREAM_OF[event.type],
-                    event.type,
-                    leaf,
-                    blake2b(leaf, key=seal_key, digest_size=32).digest(),
-                    data,
-                )
-            )
+            seal = sealer.copy()  # the keyed state, copied: cheaper than keying each seal
+            seal.update(leaf)
+            rows.append((seq, STREAM_OF[event.type], event.type, leaf, seal.digest(), data))
             if names:
                 subjects.extend((p, seq) for p in names)
             appended.append(Appended(seq, leaf, time, data))

@@ -64,3 +64,17 @@ def test_month_arithmetic() -> None:
     assert epoch_of(datetime(2026, 12, 31, 23, 59, tzinfo=UTC)) == "2026-12"
     assert epoch_end("2026-12") == date(2027, 1, 1)
     assert add_months(date(2026, 11, 1), 84) == date(2033, 11, 1)
+
+
+def test_keyring_pseudonyms_are_the_keyed_hash_and_forget_a_destroyed_key(tmp_path: Path) -> None:
+    ring = EpochKeyring(tmp_path)
+    subjects = ("contract-1", "contract-1", "huurder-é", "x" * 300)
+    first = ring.pseudonyms("2026-11", subjects)
+    key = ring.key("2026-11", create=False)
+    assert key is not None
+    assert first == tuple(pseudonym(key, s) for s in subjects)
+    assert ring.pseudonyms("2026-11", subjects) == first  # the keyed state is reused, not spent
+    assert ring.destroy("2026-11")
+    again = ring.pseudonyms("2026-11", subjects[:1])  # a new key for the month
+    assert again != first[:1]
+    assert again == (pseudonym(ring.key("2026-11", create=False) or b"", subjects[0]),)
