@@ -308,6 +308,7 @@ def _q(text: str) -> str:
 _HEAD_CACHE_MAX = 4096
 _heads: dict[tuple[str, Actor, tuple[RecipientFields, ...]], tuple[str, str, str]] = {}
 _checked_times: dict[tuple[str, str | None], str] = {}
+_policy_versions: set[str] = set()
 
 
 def _head(event: Event) -> tuple[str, str, str] | None:
@@ -371,9 +372,15 @@ def _rest_is_valid(event: Event) -> bool:
         joined = "\n".join(tokens) + "\n"
         if not _TOKENS.match(joined) or joined.count("\n") != len(tokens):
             return False
-    for value in (event.policy_version, event.envelope_hash):
-        if value is not None and not _HEX64.match(value):
+    policy = event.policy_version
+    if policy is not None and policy not in _policy_versions:  # one per publication
+        if not _HEX64.match(policy):
             return False
+        if len(_policy_versions) >= _HEAD_CACHE_MAX:
+            _policy_versions.clear()
+        _policy_versions.add(policy)
+    if event.envelope_hash is not None and not _HEX64.match(event.envelope_hash):
+        return False
     for name, attribute in attributes.items():
         if name not in ATTRIBUTE_KEYS or type(attribute) not in (int, str):
             return False
