@@ -15,9 +15,9 @@ from gateway.register.epochs import EpochKeyring
 from gateway.register.log import Register, entry_seal
 from gateway.register.verify import CheckpointClaim, RegisterTampered, VerifyReport, stored_node_map
 from gateway.services.register_admin import verify_database
-from gateway.store import Database, DatabaseKey, migrate
+from gateway.store import Database, DatabaseKey, migrate, transaction
 from gateway.store import register as store
-from tests.register.conftest import Log, transfer
+from tests.register.conftest import T0, Log, transfer
 from tests.register.verify_reference import reference_verify
 
 TRIGGERS = [
@@ -317,3 +317,30 @@ def test_fast_verify_gives_the_reference_outcome(
         )
 
     assert _outcome(run(verify.verify_entries)) == _outcome(run(reference_verify))
+
+
+def test_checkpoint_signed_while_the_register_was_empty_verifies(log: Log) -> None:
+    """A checkpoint of size 0 (the scheduler or an operator signing before the first event)
+    claims the empty tree; it used to stay unmatched and read as 'entries were deleted'."""
+    with transaction(log.conn):
+        log.register.sign_checkpoint(log.conn, now=T0)
+    log.append([transfer(i) for i in range(3)])
+    report = verify_database(log.conn, log.register)
+    assert (report.entries, report.checkpoints) == (4, 1)
+    _insider(log, ("UPDATE register_checkpoints SET root = ? WHERE size = 0", (bytes(32),)))
+    with pytest.raises(RegisterTampered, match="size 0 differs from its signed note"):
+        verify_database(log.conn, log.register)
+
+
+def test_signed_checkpoint_of_size_0_must_be_the_empty_head(log: Log) -> None:
+    from gateway.register.checkpoint import Checkpoint
+
+    log.append([transfer(0)])
+    note = Checkpoint(log.register.origin, 0, bytes(32)).sign(SigningKey.from_seed(b"\x01" * 32))
+    with pytest.raises(RegisterTampered, match="size 0 does not carry the empty") as caught:
+        verify.verify_entries(
+            store.iter_entries(log.conn),
+            verifier=log.register.verifier,
+            checkpoints=[CheckpointClaim(0, bytes(32), note)],
+        )
+    assert caught.value.seq == 0
