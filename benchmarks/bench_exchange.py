@@ -285,6 +285,11 @@ def _percentile(values: list[float], fraction: float) -> float:
 def _listing(folder: Path, rows: int, seconds: float) -> list[Figure]:
     inst = prepare_instance(folder)
     _fill(inst, rows)
+    return _measure_listing(inst, folder, rows, seconds)
+
+
+def _measure_listing(inst: Instance, folder: Path, rows: int, seconds: float) -> list[Figure]:
+    """The listing figures against an instance already filled by :func:`_fill`."""
     latencies: list[list[float]] = [[] for _ in range(INBOX_CLIENTS)]
     errors: list[str] = []
     lock = threading.Lock()
