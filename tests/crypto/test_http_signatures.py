@@ -6,6 +6,7 @@ import base64
 import dataclasses
 import datetime as dt
 import hashlib
+import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,6 +27,7 @@ from gateway.crypto.http_signatures import (
     SignaturePolicy,
     VerifiedRequest,
     _inner_list,
+    _is_member,
     _serialise_params,
     check_content_digest,
     content_digest,
@@ -662,6 +664,25 @@ def test_non_canonical_signature_base64_is_refused() -> None:
     unpadded = text[: -len("==:")] + ":"
     with pytest.raises(errors.SignatureHeaderMalformed, match="canonical"):
         verify(parts.with_headers({"Signature": unpadded}))
+
+
+@settings(max_examples=500)
+@given(
+    st.lists(st.sampled_from(["sig1=:QUJD:", " ", "\t", ",", "x", "sig1", "=:", ":"]), max_size=8)
+)
+def test_member_check_matches_the_regular_expression_it_replaced(pieces: list[str]) -> None:
+    raw = "".join(pieces)
+    member = "sig1=:QUJD:"
+    expected = re.search(rf"(?:^|,)[ \t]*{re.escape(member)}[ \t]*(?:,|\Z)", raw) is not None
+    assert _is_member(raw, member) is expected
+
+
+def test_signature_among_other_members_is_found() -> None:
+    parts = signed()
+    text = parts.headers["signature"]
+    other = http_sf.ser({"other": b"\x01" * 64})
+    assert verify(parts.with_headers({"Signature": f"{other}, {text}"}))
+    assert verify(parts.with_headers({"Signature": f"{text} ,\t{other}"}))
 
 
 def test_newline_in_path_cannot_inject_a_base_line() -> None:
