@@ -129,6 +129,8 @@ class InboxQuerySchema(StrictSchema):
     limit = fields.Integer(load_default=100, validate=validate.Range(1, MAX_INBOX_PAGE))
 
 
+INBOX_QUERY = InboxQuerySchema()
+
 class InboxItemSchema(Schema):
     messageId = fields.String(required=True)  # noqa: N815
     flow = fields.String(required=True)
@@ -235,7 +237,9 @@ class EnvelopeBatches(MethodView):
 
 @blp.route("/inbox")
 class Inbox(MethodView):
-    @blp.arguments(InboxQuerySchema, location="query")
+    # One schema instance for every request: given the class, webargs built (and deep-copied
+    # the fields of) a new one per request. Loading keeps no state on the instance.
+    @blp.arguments(INBOX_QUERY, location="query")
     @blp.response(200, InboxSchema)
     def get(self, query: dict[str, Any]) -> Response:
         """Your envelopes (metadata only): priority cases first, then oldest first."""

@@ -346,6 +346,19 @@ def test_inbox_filters_by_flow_and_state(world: World) -> None:
     assert [i["state"] for i in done] == ["acknowledged"]
 
 
+def test_inbox_query_is_checked_on_every_request(world: World) -> None:
+    """The query schema is one shared instance: each request still gets its own checks."""
+    world.open_case()
+    intake = world[INTAKE]
+    for bad in ({"limit": 0}, {"limit": 10_000}, {"state": "lost"}):
+        response = intake.get("/api/v1/inbox", query=bad)
+        assert response.status_code == 400, bad
+        assert response.mimetype == "application/problem+json"
+    assert len(intake.get("/api/v1/inbox", query={"limit": 1}).get_json()["items"]) == 1
+    assert intake.get("/api/v1/inbox", query={"flow": "case-closure"}).get_json()["items"] == []
+    assert len(intake.get("/api/v1/inbox").get_json()["items"]) == 1
+
+
 def test_bad_cursor_is_400(world: World) -> None:
     response = world[INTAKE].get("/api/v1/inbox", query={"cursor": "not-a-cursor"})
     assert response.status_code == 400
