@@ -350,7 +350,7 @@ def test_inbox_query_is_checked_on_every_request(world: World) -> None:
     """The query schema is one shared instance: each request still gets its own checks."""
     world.open_case()
     intake = world[INTAKE]
-    for bad in ({"limit": 0}, {"limit": 10_000}, {"state": "lost"}):
+    for bad in ({"limit": 0}, {"limit": 10_000}, {"state": "lost"}, {"flow": "Not A Flow"}):
         response = intake.get("/api/v1/inbox", query=bad)
         assert response.status_code == 400, bad
         assert response.mimetype == "application/problem+json"
