@@ -132,6 +132,7 @@ class InboxQuerySchema(StrictSchema):
 
 INBOX_QUERY = InboxQuerySchema()
 
+
 class InboxItemSchema(Schema):
     messageId = fields.String(required=True)  # noqa: N815
     flow = fields.String(required=True)
@@ -258,7 +259,7 @@ class Inbox(MethodView):
                     "flow": d.flow,
                     "sender": d.sender,
                     "caseRef": d.case_ref,
-                    "priority": d.priority,
+                    "priority": d.priority == 1,
                     "receivedAt": d.received_at,
                     "state": d.state,
                     "size": d.size,

@@ -444,8 +444,9 @@ MISMATCH_REASONS = (
 )
 
 
-def encode_cursor(delivery: store.Delivery) -> str:
-    raw = f"{int(delivery.priority)}.{delivery.received_seq}".encode()
+def encode_cursor(priority: int, received_seq: int) -> str:
+    """The cursor after an inbox line with this priority (0 or 1) and sequence number."""
+    raw = f"{int(priority)}.{received_seq}".encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
@@ -468,7 +469,7 @@ def decode_cursor(cursor: str) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class InboxPage:
-    items: tuple[store.Delivery, ...]
+    items: tuple[store.InboxLine, ...]
     next_cursor: str | None
 
 
@@ -501,7 +502,9 @@ class Deliveries:
         )
         more = len(rows) > limit
         page = tuple(rows[:limit])
-        return InboxPage(page, encode_cursor(page[-1]) if more and page else None)
+        if not more or not page:
+            return InboxPage(page, None)
+        return InboxPage(page, encode_cursor(page[-1].priority, page[-1].received_seq))
 
     def _delivery(self, partner: str, message_id: str) -> store.Delivery:
         found = store.get_delivery(self.conn, partner, message_id)

@@ -67,3 +67,40 @@ def test_cursor_pages_cross_from_priority_to_ordinary(tmp_path: Path) -> None:
             store.inbox(conn, "inbox", states=states, flow="case-closure", after=None, limit=5)
             == []
         )
+
+
+def test_a_listing_reads_only_the_covering_index(tmp_path: Path) -> None:
+    """Every column a listing returns is in ``deliveries_inbox``: SQLite never reads the table."""
+    with Database(tmp_path / "sluis.db", DatabaseKey(os.urandom(32))).connection() as conn:
+        migrate(conn)
+        _fill(conn, 12)
+        seen: list[str] = []
+
+        def trace(sql: str) -> None:
+            if "FROM deliveries" in sql and not sql.startswith("EXPLAIN"):
+                seen.append(sql)
+
+        conn.set_trace_callback(trace)  # type: ignore[attr-defined]
+        for after in (None, (1, 0), (0, 2)):
+            for flow in (None, "arrears-signal"):
+                lines = store.inbox(
+                    conn, "inbox", states=("pending",), flow=flow, after=after, limit=3
+                )
+                assert lines
+                assert all(isinstance(line, store.InboxLine) for line in lines)
+        conn.set_trace_callback(None)  # type: ignore[attr-defined]
+        assert seen
+        for sql in seen:
+            plan = " ".join(str(row[3]) for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+            assert "USING COVERING INDEX deliveries_inbox" in plan, plan
+
+
+def test_an_inbox_line_is_exactly_the_listed_fields(tmp_path: Path) -> None:
+    with Database(tmp_path / "sluis.db", DatabaseKey(os.urandom(32))).connection() as conn:
+        migrate(conn)
+        _fill(conn, 3)
+        [line] = store.inbox(conn, "inbox", states=("pending",), flow=None, after=None, limit=1)
+        stored = store.get_delivery(conn, "inbox", line.message_id)
+        assert stored is not None
+        for name in store.InboxLine._fields:
+            assert getattr(line, name) == getattr(stored, name), name
