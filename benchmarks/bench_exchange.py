@@ -15,10 +15,19 @@
   HTTP, in big transactions) with 1,000,000 envelopes, one delivery each, spread evenly over
   the eight covenant partners (about 125,000 per inbox, 10 % priority), 10,000 cases.
   Envelope and receipt blobs are small placeholders: the listing reads only delivery rows.
-  Then 20 client threads, each a partner, send signed ``GET /api/v1/inbox?limit=100`` for a
-  fixed time: half the time with the cursor of their previous page, otherwise the first page
-  or a cursor at a random depth of the inbox (as a client resuming there would hold).
-  gunicorn runs 2 workers (one per core on the 2-core benchmark machine; each has 4 threads).
+  Then 20 closed-loop clients, each a partner on its own keep-alive connection, send
+  ``GET /api/v1/inbox?limit=100`` for a fixed time, each the moment the previous answer was
+  read (no think time): half the time with the cursor of their previous page, otherwise the
+  first page or a cursor at a random depth of the inbox (as a client resuming there would
+  hold). Each request is signed before the clock starts (RFC 9421, a fresh nonce each; its
+  ``created`` is under a minute old when it is sent, well inside the gateway's 300-second
+  window), at most 150 per client and second; a client that runs out counts as an error. The
+  next-page cursors are read beforehand from the same store through the same service the
+  gateway uses (nothing writes during the run), and every answer's ``nextCursor`` is checked
+  against them. The clients are threads in 4 processes (5 each), so the load generator does
+  not queue its own clients behind one GIL. A latency is from sending the request to having
+  read the whole answer; the load generator runs on the same 2 cores as the gateway.
+  gunicorn runs 2 workers (one per core on the 2-core benchmark machine).
 
 Quick mode (the test suite): 2 batches of 20, and 2,000 stored envelopes for 2 seconds.
 Every server binds 127.0.0.1 only, runs bounded in count and time and is always terminated.
@@ -30,6 +39,8 @@ import base64
 import hashlib
 import http.client
 import json
+import multiprocessing
+import multiprocessing.queues
 import queue
 import random
 import secrets
@@ -37,6 +48,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -61,7 +73,7 @@ from gateway.instance import load_instance
 from gateway.register.entry import Actor, Event, RecipientFields
 from gateway.register.epochs import EpochKeyring
 from gateway.register.log import Register
-from gateway.services.exchange import encode_cursor
+from gateway.services.exchange import Deliveries, encode_cursor
 from gateway.store import exchange as store
 from gateway.store import migrate, transaction
 
@@ -69,6 +81,8 @@ BATCH = 500
 SUBMIT_CLIENTS = 3
 INBOX_CLIENTS = 20
 INBOX_PAGE = 100
+INBOX_CLIENT_PROCESSES = 4  # the 20 clients' threads, spread over 4 processes
+PLANNED_PER_CLIENT_SECOND = 150  # signed requests per client and second of the run
 WORKERS = 2
 REQUEST_TIMEOUT = 60.0
 
@@ -288,61 +302,143 @@ def _listing(folder: Path, rows: int, seconds: float) -> list[Figure]:
     return _measure_listing(inst, folder, rows, seconds)
 
 
-def _measure_listing(inst: Instance, folder: Path, rows: int, seconds: float) -> list[Figure]:
-    """The listing figures against an instance already filled by :func:`_fill`."""
-    latencies: list[list[float]] = [[] for _ in range(INBOX_CLIENTS)]
-    errors: list[str] = []
-    lock = threading.Lock()
-    with server(inst, folder, WORKERS) as port:
-        deadline = time.monotonic() + seconds
+@dataclass(frozen=True)
+class _Planned:
+    """One inbox request of one client, signed before the clock starts."""
 
-        def client(index: int) -> None:
+    target: str
+    headers: dict[str, str]
+    next_cursor: str | None  # what the gateway must answer: read from the store beforehand
+
+
+def _plan(inst: Instance, port: int, rows: int, per_client: int) -> list[list[_Planned]]:
+    """Each client's requests in order, signed (fresh nonce each) before the clock starts.
+
+    The access pattern of a client: half the time the next page (the cursor of its previous
+    page), otherwise the first page or a cursor at a random depth of its inbox. A next page's
+    cursor is the one the gateway will answer, read beforehand through the same service
+    (``Deliveries.inbox``) from the same store, which nothing writes during the run; each
+    response is checked against it.
+    """
+    instance = load_instance(inst.settings)
+    plans: list[list[_Planned]] = []
+    with instance.database.connection() as conn:
+        deliveries = Deliveries(conn, instance, inst.policy)
+        for index in range(INBOX_CLIENTS):
             partner = PARTIES[index % len(PARTIES)]
             pair = inst.pairs[partner]
             rng = random.Random(index)  # noqa: S311 - reproducible access pattern, not a secret
             cursor: str | None = None
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
-            try:
-                while time.monotonic() < deadline:
-                    choice = rng.random()
-                    if cursor is None or choice >= 0.5:
-                        cursor = None
-                        if choice >= 0.75:  # resume at a random depth of this inbox
-                            seq = rng.randrange(index % len(PARTIES), rows, len(PARTIES))
-                            cursor = encode_cursor(int(seq % 10 < 1), seq)
-                    query = f"limit={INBOX_PAGE}" + (f"&cursor={cursor}" if cursor else "")
-                    headers = signed_headers(pair, port, "GET", "/api/v1/inbox", query, b"")
-                    start = time.perf_counter()
-                    conn.request("GET", f"/api/v1/inbox?{query}", headers=headers)
-                    response = conn.getresponse()
-                    data = response.read()
-                    elapsed = time.perf_counter() - start
-                    if response.status != 200:
-                        with lock:
-                            errors.append(f"HTTP {response.status}")
-                        cursor = None
-                        continue
-                    latencies[index].append(elapsed * 1000)
-                    cursor = json.loads(data)["nextCursor"]
-            except (OSError, http.client.HTTPException) as error:
-                with lock:
-                    errors.append(type(error).__name__)
-            finally:
-                conn.close()
+            plan: list[_Planned] = []
+            for _ in range(per_client):
+                choice = rng.random()
+                if cursor is None or choice >= 0.5:
+                    cursor = None
+                    if choice >= 0.75:  # resume at a random depth of this inbox
+                        seq = rng.randrange(index % len(PARTIES), rows, len(PARTIES))
+                        cursor = encode_cursor(int(seq % 10 < 1), seq)
+                query = f"limit={INBOX_PAGE}" + (f"&cursor={cursor}" if cursor else "")
+                page = deliveries.inbox(
+                    partner, flow=None, states=None, cursor=cursor, limit=INBOX_PAGE
+                )
+                headers = signed_headers(pair, port, "GET", "/api/v1/inbox", query, b"")
+                plan.append(_Planned(f"/api/v1/inbox?{query}", headers, page.next_cursor))
+                cursor = page.next_cursor
+            plans.append(plan)
+    return plans
 
-        threads = [threading.Thread(target=client, args=(i,)) for i in range(INBOX_CLIENTS)]
+
+def _next_cursor(data: bytes) -> object:
+    """The ``nextCursor`` member of a listing (the document's last member), parsed alone."""
+    at = data.rindex(b'"nextCursor"') + len(b'"nextCursor"')
+    return json.loads(data[at:].lstrip(b" :").rstrip(b"} \n"))
+
+
+def _run_clients(
+    plans: list[list[_Planned]], port: int, deadline: float
+) -> tuple[list[float], list[str]]:
+    """One thread per plan, closed loop (the next request as soon as the answer is read)."""
+    latencies: list[list[float]] = [[] for _ in plans]
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def client(index: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+        done = latencies[index]
+        try:
+            for planned in plans[index]:
+                if time.monotonic() >= deadline:
+                    return
+                start = time.perf_counter()
+                conn.request("GET", planned.target, headers=planned.headers)
+                response = conn.getresponse()
+                data = response.read()
+                elapsed = time.perf_counter() - start
+                if response.status != 200:
+                    with lock:
+                        errors.append(f"HTTP {response.status}")
+                elif _next_cursor(data) != planned.next_cursor:
+                    with lock:
+                        errors.append("unexpected nextCursor")
+                else:
+                    done.append(elapsed * 1000)
+            with lock:
+                errors.append("client ran out of signed requests")
+        except (OSError, http.client.HTTPException) as error:
+            with lock:
+                errors.append(type(error).__name__)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(len(plans))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return [ms for per_client in latencies for ms in per_client], errors
+
+
+def _client_process(
+    plans: list[list[_Planned]],
+    port: int,
+    deadline: float,
+    results: multiprocessing.queues.Queue[tuple[list[float], list[str]]],
+) -> None:
+    results.put(_run_clients(plans, port, deadline))
+
+
+def _measure_listing(inst: Instance, folder: Path, rows: int, seconds: float) -> list[Figure]:
+    """The listing figures against an instance already filled by :func:`_fill`."""
+    per_client = max(100, int(seconds * PLANNED_PER_CLIENT_SECOND))
+    with server(inst, folder, WORKERS) as port:
+        plans = _plan(inst, port, rows, per_client)
+        forked = multiprocessing.get_context("fork")
+        results: multiprocessing.queues.Queue[tuple[list[float], list[str]]] = forked.Queue()
+        groups = [plans[i::INBOX_CLIENT_PROCESSES] for i in range(INBOX_CLIENT_PROCESSES)]
         start = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        deadline = time.monotonic() + seconds  # one system-wide clock for every process
+        processes = [
+            forked.Process(target=_client_process, args=(group, port, deadline, results))
+            for group in groups
+        ]
+        for process in processes:
+            process.start()
+        done: list[float] = []
+        errors: list[str] = []
+        for _ in processes:
+            got, failed = results.get(timeout=seconds + REQUEST_TIMEOUT * 2)
+            done += got
+            errors += failed
         elapsed = time.perf_counter() - start
-    done = [ms for per_client in latencies for ms in per_client]
+        for process in processes:
+            process.join(timeout=REQUEST_TIMEOUT)
+    requests = len(done) + len(errors)
     if not done:
         done = [0.0]
-    requests = len(done) + len(errors)
-    label = f"{rows:,} stored envelopes, {INBOX_CLIENTS} clients, {requests:,} requests"
-    label += f", {len(errors)} errors"
+    label = (
+        f"{rows:,} stored envelopes, {INBOX_CLIENTS} clients in {INBOX_CLIENT_PROCESSES} "
+        f"processes, {requests:,} requests, {len(errors)} errors"
+    )
     if errors:
         label += f" ({', '.join(sorted(set(errors)))})"
     return [
