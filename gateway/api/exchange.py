@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import datetime
+from json.encoder import encode_basestring_ascii as _json_string
 from typing import Any, cast
 
 from flask import Response, current_app, g
@@ -27,6 +28,7 @@ from gateway.services.exchange import (
     MISMATCH_REASONS,
     Deliveries,
     Exchange,
+    InboxPage,
 )
 from gateway.services.publication import (
     b64u,
@@ -237,6 +239,37 @@ class EnvelopeBatches(MethodView):
         return Response(data, status=200, mimetype="application/json")
 
 
+#: One inbox item: exactly InboxItemSchema's fields (a test compares it with ``json.dumps``).
+_INBOX_ITEM = (
+    '{{"messageId":{},"flow":{},"sender":{},"caseRef":{},"priority":{},'
+    '"receivedAt":{},"state":{},"size":{}}}'
+)
+
+
+def inbox_json(page: InboxPage) -> str:
+    """The inbox document, serialised directly: every string through ``json``'s own escaper.
+
+    Dumping 100 items through marshmallow cost half of the request; building 100 dicts for
+    ``json.dumps`` cost about 30 us a listing more than this (of some 650 in-process).
+    """
+    text = _json_string
+    items = ",".join(
+        _INBOX_ITEM.format(
+            text(d.message_id),
+            text(d.flow),
+            text(d.sender),
+            text(d.case_ref),
+            "true" if d.priority else "false",
+            text(d.received_at),
+            text(d.state),
+            int(d.size),
+        )
+        for d in page.items
+    )
+    cursor = "null" if page.next_cursor is None else text(page.next_cursor)
+    return f'{{"items":[{items}],"nextCursor":{cursor}}}'
+
+
 @blp.route("/inbox")
 class Inbox(MethodView):
     # One schema instance for every request: given the class, webargs built (and deep-copied
@@ -252,25 +285,7 @@ class Inbox(MethodView):
             cursor=query.get("cursor"),
             limit=query["limit"],
         )
-        document = {
-            "items": [
-                {
-                    "messageId": d.message_id,
-                    "flow": d.flow,
-                    "sender": d.sender,
-                    "caseRef": d.case_ref,
-                    "priority": d.priority == 1,
-                    "receivedAt": d.received_at,
-                    "state": d.state,
-                    "size": d.size,
-                }
-                for d in page.items
-            ],
-            "nextCursor": page.next_cursor,
-        }
-        # Built with exactly InboxSchema's fields (a test validates it): serialised directly,
-        # because dumping 100 items through marshmallow cost half of the request.
-        return Response(json.dumps(document), status=200, mimetype="application/json")
+        return Response(inbox_json(page), status=200, mimetype="application/json")
 
 
 @blp.route("/envelopes/<string:message_id>")

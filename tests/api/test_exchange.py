@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.crypto.canonical import canonical_json
 from gateway.crypto.envelope import TrustedSenderKeys, open_envelope
@@ -462,3 +465,47 @@ def test_hand_built_responses_have_exactly_their_documented_fields(world: World)
     from gateway.api.exchange import InboxItemSchema
 
     assert set(inbox["items"][0]) == set(InboxItemSchema().fields)
+
+
+_TEXT = st.text(max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(_TEXT, _TEXT, _TEXT, _TEXT, st.integers(0, 1), _TEXT, _TEXT, st.integers(0)),
+        max_size=4,
+    ),
+    st.none() | _TEXT,
+)
+def test_inbox_document_is_what_json_dumps_would_give(
+    lines: list[tuple[str, str, str, str, int, str, str, int]], cursor: str | None
+) -> None:
+    """The hand-built inbox document parses to exactly the dict ``json.dumps`` was given."""
+    from gateway.api.exchange import InboxSchema, inbox_json
+    from gateway.services.exchange import InboxPage
+
+    items = tuple(
+        exchange_store.InboxLine(m, f, s, c, p, i, r, size, state)
+        for i, (m, f, s, c, p, r, state, size) in enumerate(lines)
+    )
+    text = inbox_json(InboxPage(items, cursor))
+    expected = {
+        "items": [
+            {
+                "messageId": d.message_id,
+                "flow": d.flow,
+                "sender": d.sender,
+                "caseRef": d.case_ref,
+                "priority": d.priority == 1,
+                "receivedAt": d.received_at,
+                "state": d.state,
+                "size": d.size,
+            }
+            for d in items
+        ],
+        "nextCursor": cursor,
+    }
+    assert json.loads(text) == expected
+    assert text.isascii()
+    assert InboxSchema().validate(json.loads(text)) == {}
