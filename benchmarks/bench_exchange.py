@@ -27,7 +27,8 @@
   against them. The clients are threads in 4 processes (5 each), so the load generator does
   not queue its own clients behind one GIL. A latency is from sending the request to having
   read the whole answer; the load generator runs on the same 2 cores as the gateway.
-  gunicorn runs 2 workers (one per core on the 2-core benchmark machine).
+  gunicorn runs 2 workers (one per core on the 2-core benchmark machine), sync workers
+  (``SLUIS_THREADS`` 1, the default; docs/DEPLOY.md, Workers).
 
 Quick mode (the test suite): 2 batches of 20, and 2,000 stored envelopes for 2 seconds.
 Every server binds 127.0.0.1 only, runs bounded in count and time and is always terminated.

@@ -21,8 +21,11 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
     return {
         "bind": settings.bind,
         "workers": settings.workers,
-        "worker_class": "gthread",
-        "threads": 4,
+        # One thread (the default): sync workers. Each takes the next connection from the shared
+        # listen queue only when it is free, so requests go to an idle worker and never queue
+        # behind another request's GIL in a busy one (docs/DEPLOY.md, Workers).
+        "worker_class": "sync" if settings.threads == 1 else "gthread",
+        "threads": settings.threads,
         "preload_app": True,
         "timeout": 30,
         "graceful_timeout": 10,

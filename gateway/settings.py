@@ -26,6 +26,12 @@ SETTINGS_DOC: dict[str, tuple[str, str, str]] = {
     "SLUIS_POLICY_DIR": ("policy_dir", "Folder holding the covenant policy files.", "policies"),
     "SLUIS_BIND": ("bind", "Address and port gunicorn listens on.", "127.0.0.1:8000"),
     "SLUIS_WORKERS": ("workers", "Number of gunicorn worker processes (1-64).", "2"),
+    "SLUIS_THREADS": (
+        "threads",
+        "Threads per worker (1-16): 1 runs gunicorn's sync workers, each request to whichever "
+        "worker is free; more runs gthread workers (see docs/DEPLOY.md, Workers).",
+        "1",
+    ),
     "SLUIS_MAX_REQUEST_BYTES": (
         "max_request_bytes",
         "Largest request body accepted; larger ones get 413.",
@@ -110,6 +116,7 @@ class Settings:
     policy_dir: Path = Path("policies")
     bind: str = "127.0.0.1:8000"
     workers: int = 2
+    threads: int = 1
     max_request_bytes: int = 10 * 1024 * 1024
     log_level: str = "INFO"
     signature_max_age: int = 300
@@ -135,6 +142,8 @@ class Settings:
             raise ConfigError(f"SLUIS_BIND port {port} is outside 1-65535.")
         if not 1 <= self.workers <= 64:
             raise ConfigError(f"SLUIS_WORKERS is {self.workers}; it must be between 1 and 64.")
+        if not 1 <= self.threads <= 16:
+            raise ConfigError(f"SLUIS_THREADS is {self.threads}; it must be between 1 and 16.")
         if not 1024 <= self.max_request_bytes <= 1024**3:
             raise ConfigError(
                 f"SLUIS_MAX_REQUEST_BYTES is {self.max_request_bytes}; "
@@ -219,6 +228,7 @@ class Settings:
                 values[attr] = Path(raw)
             elif attr in (
                 "workers",
+                "threads",
                 "max_request_bytes",
                 "signature_max_age",
                 "signature_max_skew",

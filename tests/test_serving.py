@@ -28,6 +28,13 @@ def test_options_follow_settings() -> None:
     assert "%(q)s" not in ACCESS_LOG_FORMAT  # never query strings in the access log
 
 
+def test_one_thread_runs_sync_workers_more_run_gthread() -> None:
+    options = gunicorn_options(Settings())
+    assert (options["worker_class"], options["threads"]) == ("sync", 1)
+    options = gunicorn_options(Settings(threads=4))
+    assert (options["worker_class"], options["threads"]) == ("gthread", 4)
+
+
 def test_health_through_real_gunicorn(settings: Settings, gateway_env: dict[str, str]) -> None:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLUIS_")}

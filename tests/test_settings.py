@@ -15,6 +15,7 @@ def test_defaults_are_the_documented_ones() -> None:
     s = Settings()
     assert s.bind == "127.0.0.1:8000"
     assert s.workers == 2
+    assert s.threads == 1
     assert s.database_path == Path("var/data/sluis.db")
     assert s.db_key_path == Path("keys/db.key")
 
@@ -28,6 +29,7 @@ def test_from_env_reads_every_setting(tmp_path: Path) -> None:
             "SLUIS_POLICY_DIR": str(tmp_path / "p"),
             "SLUIS_BIND": "127.0.0.1:9001",
             "SLUIS_WORKERS": "3",
+            "SLUIS_THREADS": "4",
             "SLUIS_MAX_REQUEST_BYTES": "2048",
             "SLUIS_LOG_LEVEL": "debug",
             "PATH": "/usr/bin",
@@ -35,9 +37,10 @@ def test_from_env_reads_every_setting(tmp_path: Path) -> None:
     )
     assert s.database_path == tmp_path / "x.db"
     assert s.key_dir == tmp_path / "k"
-    assert (s.bind, s.workers, s.max_request_bytes, s.log_level) == (
+    assert (s.bind, s.workers, s.threads, s.max_request_bytes, s.log_level) == (
         "127.0.0.1:9001",
         3,
+        4,
         2048,
         "DEBUG",
     )
@@ -56,6 +59,8 @@ def test_settings_are_frozen() -> None:
         ({"SLUIS_BIND": "127.0.0.1:70000"}, "SLUIS_BIND"),
         ({"SLUIS_WORKERS": "0"}, "SLUIS_WORKERS"),
         ({"SLUIS_WORKERS": "two"}, "SLUIS_WORKERS"),
+        ({"SLUIS_THREADS": "0"}, "SLUIS_THREADS"),
+        ({"SLUIS_THREADS": "17"}, "SLUIS_THREADS"),
         ({"SLUIS_MAX_REQUEST_BYTES": "10"}, "SLUIS_MAX_REQUEST_BYTES"),
         ({"SLUIS_LOG_LEVEL": "chatty"}, "SLUIS_LOG_LEVEL"),
         ({"SLUIS_DATABASE": "x"}, "SLUIS_DATABASE"),
