@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 
+import flask
 import pytest
 from click.testing import CliRunner
 
@@ -45,3 +46,14 @@ def test_a_loose_or_malformed_key_is_refused(settings: Settings, instance: Insta
     path.write_text("not hex\n")
     with pytest.raises(KeyFileError, match="64 hexadecimal"):
         load_instance(settings)
+
+
+def test_the_session_is_opened_only_under_the_console_path(console_app: flask.Flask) -> None:
+    """Browsers send the console cookie only under /console; elsewhere there is no session."""
+    interface = console_app.session_interface
+    with console_app.test_request_context("/api/v1/inbox"):
+        assert interface.is_null_session(flask.session._get_current_object())  # type: ignore[attr-defined]
+        with pytest.raises(RuntimeError):
+            flask.session["sid"] = "x"
+    with console_app.test_request_context("/console/login"):
+        assert not interface.is_null_session(flask.session._get_current_object())  # type: ignore[attr-defined]
