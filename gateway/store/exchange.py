@@ -281,7 +281,7 @@ class InboxLine(NamedTuple):
     state: str
 
 
-#: Exactly the columns of ``deliveries_inbox`` (migration 0009): a listing never reads the table.
+#: Exactly the columns of ``deliveries_inbox`` (migration 0010): a listing never reads the table.
 _INBOX_COLUMNS = (
     "message_id, flow, sender, case_ref, priority, received_seq, received_at, size, state"
 )
