@@ -64,7 +64,7 @@ class ConsoleSessions(SecureCookieSessionInterface):
 
     Browsers send the cookie nowhere else, so elsewhere (the partner API) there is no session
     to read: those requests get Flask's null session (empty; writing to it raises) instead of
-    building a signing serializer per request (about 20 us of an inbox listing).
+    building a signing serializer per request (about 30 us of an inbox listing).
     """
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
