@@ -19,6 +19,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
+from gateway.api.query import QUERY
 from gateway.errors import InvalidRequest, NotFound
 from gateway.policy import Policy
 from gateway.register import merkle
@@ -274,7 +275,7 @@ def inbox_json(page: InboxPage) -> str:
 class Inbox(MethodView):
     # One schema instance for every request: given the class, webargs built (and deep-copied
     # the fields of) a new one per request. Loading keeps no state on the instance.
-    @blp.arguments(INBOX_QUERY, location="query")
+    @blp.arguments(INBOX_QUERY, **QUERY)
     @blp.response(200, InboxSchema)
     def get(self, query: dict[str, Any]) -> Response:
         """Your envelopes (metadata only): priority cases first, then oldest first."""
@@ -381,7 +382,7 @@ class CaseItem(MethodView):
 
 @blp.route("/register-checkpoint")
 class RegisterCheckpoint(MethodView):
-    @blp.arguments(CheckpointQuerySchema, location="query")
+    @blp.arguments(CheckpointQuerySchema, **QUERY)
     @blp.response(200, CheckpointSchema)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """The latest signed checkpoint, with a consistency proof from the size you hold."""

@@ -13,6 +13,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
+from gateway.api.query import QUERY
 from gateway.scheduler.jobs import NOTICE_KINDS
 from gateway.services import notices
 from gateway.web import request_connection
@@ -64,7 +65,7 @@ class NoticeListSchema(Schema):
 
 @blp.route("/notices")
 class Notices(MethodView):
-    @blp.arguments(NoticeQuerySchema, location="query")
+    @blp.arguments(NoticeQuerySchema, **QUERY)
     @blp.response(200, NoticeListSchema)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Your notices, oldest first: overdue cases, expired envelopes, missing deliveries,
