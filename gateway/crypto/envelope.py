@@ -15,6 +15,7 @@ subclass of :class:`EnvelopeError`.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import json
 import re
@@ -22,7 +23,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, Protocol
 
 import nacl.bindings
@@ -44,6 +45,8 @@ from gateway.crypto.errors import (
 from gateway.crypto.fingerprint import fingerprint
 from gateway.crypto.keys import PartnerKeyPair, PublicKeys
 from gateway.crypto.signing import verify_signature
+
+_STANDARD_TO_URL = bytes.maketrans(b"+/", b"-_")
 
 VERSION = 1
 SIGNATURE_CONTEXT = b"sluis-envelope-v1\x00"
@@ -167,17 +170,25 @@ def _signed_bytes(header: Header, payloads: Mapping[str, bytes]) -> bytes:
     """Context || RFC 8785 of {"header": header, "payloads": {id: b64u(sha256(box))}}.
 
     Built by concatenation: "header" sorts before "payloads", so this equals canonical_json of
-    that object (a test checks it) without encoding the header a second time."""
+    that object (a test checks it) without encoding the header a second time. The recipient ids
+    and base64url need no escaping, so sorting and quoting is their whole canonical form."""
+    hashes = [b'"%s":"%s"' % (k.encode(), _b64u_sha256(payloads[k])) for k in sorted(payloads)]
     return b"".join(
         (
             SIGNATURE_CONTEXT,
             b'{"header":',
             header.canonical_bytes,
-            b',"payloads":',
-            _flat_object({k: b64u_encode(hashlib.sha256(v).digest()) for k, v in payloads.items()}),
-            b"}",
+            b',"payloads":{',
+            b",".join(hashes),
+            b"}}",
         )
     )
+
+
+def _b64u_sha256(data: bytes) -> bytes:
+    """b64u(SHA-256(data)) as ASCII bytes: 32 bytes make 43 characters and one '=' to drop."""
+    digest = hashlib.sha256(data).digest()
+    return binascii.b2a_base64(digest, newline=False)[:-1].translate(_STANDARD_TO_URL)
 
 
 def _flat_object(items: Mapping[str, str]) -> bytes:
@@ -188,7 +199,7 @@ def _flat_object(items: Mapping[str, str]) -> bytes:
 
 
 def _header_hash(header: Header) -> str:
-    return b64u_encode(hashlib.sha256(header.canonical_bytes).digest())
+    return _b64u_sha256(header.canonical_bytes).decode("ascii")
 
 
 def _seal_box(recipient: bytes, plaintext: bytes, ephemeral: nacl.public.PrivateKey) -> bytes:
@@ -606,11 +617,18 @@ def _no_float(text: str) -> Any:
 
 def verify_sender(envelope: Envelope, ed25519_public_key: bytes) -> None:
     """Raise SignatureInvalid unless the sender's key signed this header and these payloads."""
-    if fingerprint("ed25519", ed25519_public_key, compact=True) != envelope.header.sender_key_id:
+    if _ed25519_key_id(ed25519_public_key) != envelope.header.sender_key_id:
         raise NotARecipient("The given key is not the key the envelope names as the sender's.")
     verify_signature(
         ed25519_public_key, _signed_bytes(envelope.header, envelope.payloads), envelope.signature
     )
+
+
+@lru_cache(maxsize=1024)
+def _ed25519_key_id(public_key: bytes) -> str:
+    """The key id of a sender key; memoised, as a directory holds few keys (a pure function of
+    immutable bytes, so the remembered answer is always the answer)."""
+    return fingerprint("ed25519", public_key, compact=True)
 
 
 def open_envelope(
