@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property, lru_cache
+from json.encoder import encode_basestring
 from typing import Any, Protocol
 
 import nacl.bindings
@@ -652,6 +653,15 @@ def open_envelope(
         )
     except (nacl.exceptions.CryptoError, ValueError):
         raise DecryptionFailed("The payload does not decrypt with this recipient's key.") from None
+    bound = _header_hash(header)
+    values = _canonical_projection(plaintext, bound, entry)
+    if values is None:
+        values = _projection(plaintext, bound, entry)
+    return Opened(header, values)
+
+
+def _projection(plaintext: bytes, bound: str, entry: RecipientEntry) -> dict[str, Any]:
+    """Steps 6 and 7 on a decrypted projection, in any JSON spelling: the reference."""
     try:
         inner = json.loads(
             plaintext,
@@ -663,14 +673,53 @@ def open_envelope(
         raise BindingMismatch("The decrypted payload is not valid JSON.") from None
     if not isinstance(inner, dict) or set(inner) != {"binding", "fields"}:
         raise BindingMismatch("The decrypted payload lacks its binding.")
-    expected = {"header": _header_hash(header), "recipient": entry.partner, "key": entry.key_id}
+    expected = {"header": bound, "recipient": entry.partner, "key": entry.key_id}
     if inner["binding"] != expected:
         raise BindingMismatch("The payload is bound to another header or recipient.")
     values = inner["fields"]
     if not isinstance(values, dict) or tuple(sorted(values)) != entry.fields:
         raise ManifestMismatch("The decrypted fields differ from the header's manifest.")
     check_fields(values)
-    return Opened(header, values)
+    return values
+
+
+#: Decodes every JSON object to the tuple of its (key, value) pairs, all in C: a repeated key
+#: stays visible (a dict would keep only the last).
+_PAIRS = json.JSONDecoder(object_pairs_hook=tuple)
+
+
+def _canonical_projection(
+    plaintext: bytes, bound: str, entry: RecipientEntry
+) -> dict[str, Any] | None:
+    """The fields of a projection in its canonical spelling (what ``seal`` writes), or None.
+
+    Only ever accepts what ``_projection`` accepts, with the same result; anything else (another
+    spelling, or any fault) returns None and ``_projection`` decides, so every refusal and its
+    error are the reference's. The binding is compared as bytes: the plaintext must start with
+    the canonical JSON of the expected binding. The fields object's keys, in the order written,
+    must be the manifest (sorted, each once), which also rules out repeated keys."""
+    prefix = (
+        f'{{"binding":{{"header":{encode_basestring(bound)},"key":{encode_basestring(entry.key_id)}'
+        f',"recipient":{encode_basestring(entry.partner)}}},"fields":'
+    )
+    try:
+        head = prefix.encode("utf-8")
+        if not plaintext.startswith(head) or plaintext[-1:] != b"}":
+            return None
+        text = plaintext[len(head) : -1].decode("utf-8")
+        pairs, end = _PAIRS.raw_decode(text)
+    except (ValueError, RecursionError):  # not canonical, or not JSON: the reference decides
+        return None
+    if end != len(text) or type(pairs) is not tuple:
+        return None
+    values = dict(pairs)
+    if len(values) != len(pairs) or tuple(values) != entry.fields:
+        return None
+    try:
+        check_fields(values)
+    except EnvelopeMalformed:  # the reference raises it, in its own order of checks
+        return None
+    return values
 
 
 @dataclass(frozen=True)
