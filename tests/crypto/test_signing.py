@@ -113,3 +113,10 @@ def test_verification_agrees_with_pynacl_verify_key(
             except SignatureInvalid:  # ours refuses
                 actual = False
             assert actual == expected
+
+
+@given(st.binary(max_size=300))
+def test_signatures_equal_pynacl_signing_key(message: bytes) -> None:
+    # sign() calls libsodium without PyNaCl's SignedMessage; Ed25519 is deterministic.
+    expected = nacl.signing.SigningKey(KEY.export_seed()).sign(message).signature
+    assert KEY.sign(message) == expected
