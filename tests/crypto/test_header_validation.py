@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -190,3 +191,12 @@ def test_payload_hashes_equal_the_b64u_of_their_sha256(payloads: dict[str, bytes
         {"header": header.to_json(), "payloads": hashes}
     )
     assert env._signed_bytes(header, payloads) == expected
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(2, 1, 1), max_value=datetime(9998, 12, 31), timezones=st.timezones()
+    )
+)
+def test_created_text_is_the_strftime_form(moment: datetime) -> None:
+    assert env._created_text(moment) == moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
