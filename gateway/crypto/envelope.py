@@ -33,7 +33,7 @@ import nacl.public
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from gateway.crypto.canonical import MAX_SAFE_INTEGER, canonical_json, check_fields
-from gateway.crypto.encoding import b64u_decode, b64u_encode
+from gateway.crypto.encoding import b64u_decode, b64u_decode_ascii, b64u_encode
 from gateway.crypto.errors import (
     BindingMismatch,
     DecryptionFailed,
@@ -713,8 +713,182 @@ def parse_envelope(data: bytes, *, max_bytes: int = MAX_ENVELOPE_BYTES) -> Envel
     """Parse wire bytes: size first, then JSON, structure, and the exact canonical form.
 
     Requiring the canonical form (the bytes equal RFC 8785 of what they parse to) also refuses
-    duplicate keys, whitespace and any other second spelling of the same envelope."""
-    return _parse_reference(data, max_bytes)
+    duplicate keys, whitespace and any other second spelling of the same envelope. The wire
+    form is taken apart as bytes first (``_canonical_envelope``); whatever that does not
+    accept goes to the reference (``_parse_reference``), which decides and names the error."""
+    return _canonical_envelope(data, max_bytes) or _parse_reference(data, max_bytes)
+
+
+_HEADER_OPEN = b'{"header":'
+_PAYLOADS_OPEN = b',"payloads":{'
+_SIGNATURE_OPEN = b'},"signature":"'
+_SIGNATURE_TEXT = 86  # b64u of 64 bytes
+_TAIL = len(_SIGNATURE_OPEN) + _SIGNATURE_TEXT + len(b'"}')
+_JSON = json.JSONDecoder()
+
+
+def _canonical_envelope(data: bytes, max_bytes: int) -> Envelope | None:
+    """An envelope in its canonical wire form, taken apart as bytes; None for anything else.
+
+    The canonical form is ``{"header":H,"payloads":{"r1":"p1",...},"signature":"s"}``: H must
+    be the canonical text of a valid header (``_canonical_header``), each payload text the next
+    listed recipient's and canonical base64url of a long enough box, s canonical base64url of
+    64 bytes. Then ``data`` is exactly the canonical JSON of a valid envelope with these values,
+    which the reference parses to this same envelope (differential property tests pin this):
+    so this only ever accepts what the reference accepts, and every refusal is left to it."""
+    size = len(data)
+    tail = size - _TAIL
+    if (
+        type(data) is not bytes
+        or size > max_bytes
+        or not data.startswith(_HEADER_OPEN)
+        or not data.endswith(b'"}')
+        or data[tail : tail + len(_SIGNATURE_OPEN)] != _SIGNATURE_OPEN
+    ):
+        return None
+    at = data.rfind(_PAYLOADS_OPEN, len(_HEADER_OPEN), tail)
+    if at < 0:
+        return None
+    header_bytes = data[len(_HEADER_OPEN) : at]
+    try:
+        header = _canonical_header(header_bytes.decode("utf-8"))
+    except UnicodeDecodeError:  # not UTF-8: the reference decides and names it
+        return None
+    if header is None:
+        return None
+    # The payloads: '"id":"text"' for each listed recipient in order, comma-separated.
+    payloads: dict[str, bytes] = {}
+    at += len(_PAYLOADS_OPEN) - 1
+    for recipient in header.recipients:
+        opening = b'%s"%s":"' % (b"," if payloads else b"{", recipient.partner.encode())
+        if not data.startswith(opening, at):
+            return None
+        start = at + len(opening)
+        at = data.find(b'"', start, tail)
+        sealed = b64u_decode_ascii(data[start:at]) if at > 0 else None
+        if sealed is None or len(sealed) < SEALED_OVERHEAD + 2:
+            return None
+        payloads[recipient.partner] = sealed
+        at += 1
+    if at != tail:
+        return None
+    signature = b64u_decode_ascii(data[tail + len(_SIGNATURE_OPEN) : -2])
+    if signature is None or len(signature) != 64:
+        return None
+    header.__dict__["canonical_bytes"] = header_bytes
+    return _made(
+        Envelope,
+        {"header": header, "payloads": payloads, "signature": signature, "wire_bytes": data},
+    )
+
+
+_REF_TEXT = r'(null|"[A-Za-z0-9_-]{8,86}")'
+#: The inside of a recipient object's canonical text (checked per distinct text, below).
+_RECIPIENT_INSIDE = re.compile(
+    r'"fields":\["[a-z][a-z0-9_]{0,62}"(?:,"[a-z][a-z0-9_]{0,62}")*\],'
+    r'"id":"[a-z][a-z0-9-]{0,62}","key":"[a-z2-7]{24}"'
+)
+#: A header's canonical text: the keys in order, every text with the pattern of its key (as in
+#: ``_validate_header``), written without escapes as none of these patterns needs one. The
+#: recipients are brace-delimited objects here, each checked by ``_recipient_text``; the
+#: routing object is left to JSON (its text values are free).
+_HEADER_TEXT = re.compile(
+    r'\{"case":' + _REF_TEXT + r","
+    r'"created":"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)",'
+    r'"flow":"([a-z][a-z0-9-]{0,62})",'
+    r'"id":"([A-Za-z0-9_-]{22})",'
+    r'"policy":"([0-9a-f]{64})",'
+    r'"recipients":\[(\{[^{}]*\}(?:,\{[^{}]*\})*)\],'
+    r'"routing":(\{.*\}),'
+    r'"sender":"([a-z][a-z0-9-]{0,62})",'
+    r'"sender_key":"([a-z2-7]{24})",'
+    r'"subject":' + _REF_TEXT + r","
+    r'"v":1\}',
+    re.DOTALL,
+)
+
+
+def _canonical_header(text: str) -> Header | None:
+    """The header whose RFC 8785 text is ``text``, or None when ``text`` is anything else.
+
+    ``_HEADER_TEXT`` checks the layout and every pattern in one match; then the rules a pattern
+    cannot say: a real time, routing attributes as ``_routing`` wants them and written
+    canonically, counts, and field names and recipients sorted and each once. Accepts exactly
+    the texts ``_validated_header_bytes`` writes for headers ``_validate_header`` accepts (a
+    differential property test pins it against parsing, validating and re-encoding)."""
+    match = _HEADER_TEXT.fullmatch(text)
+    if match is None:
+        return None
+    case, created, flow, message_id, policy, recipients, routing_text, sender, key, subject = (
+        match.groups()
+    )
+    moment = _moment(created)
+    if moment is None:
+        return None
+    routing = _canonical_routing(routing_text)
+    if routing is None:
+        return None
+    entries = []
+    chunks = recipients[1:-1].split("},{")  # no pattern in a recipient admits a brace
+    if len(chunks) > MAX_RECIPIENTS:
+        return None
+    for chunk in chunks:
+        entry = _recipient_text(chunk)
+        if entry is None:
+            return None
+        entries.append(entry)
+    ids = [e.partner for e in entries]
+    if ids != sorted(set(ids)):
+        return None
+    return _made(
+        Header,
+        {
+            "message_id": message_id,
+            "flow": flow,
+            "policy_version": policy,
+            "sender": sender,
+            "sender_key_id": key,
+            "created": created,
+            "recipients": tuple(entries),
+            "case_ref": None if case == "null" else case[1:-1],
+            "subject_ref": None if subject == "null" else subject[1:-1],
+            "routing": dict(routing),  # a copy: the remembered one stays as it was
+            "version": VERSION,
+            "_created_at": moment,
+        },
+    )
+
+
+@lru_cache(maxsize=256)
+def _canonical_routing(text: str) -> dict[str, str | bool | int] | None:
+    """The routing attributes whose canonical text is ``text`` (valid as ``_routing`` wants
+    them), or None. Remembered per text, like ``_recipient_text``: a flow's routing attributes
+    take few values (``{"priority":true}``); callers get a copy of the dict."""
+    try:
+        routing, end = _JSON.raw_decode(text)
+        _routing(routing)
+    except (ValueError, RecursionError, EnvelopeMalformed):  # the reference decides
+        return None
+    if end != len(text) or _routing_text(routing) != text:
+        return None
+    return routing  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=256)
+def _recipient_text(inner: str) -> RecipientEntry | None:
+    """The recipient whose canonical text is ``{inner}``, or None if it is not one (wrong form,
+    field names too many, unsorted or repeated). Remembered per text: every envelope of a flow
+    to the same recipient key carries the same manifest, so a gateway or a client sees the same
+    few texts again and again (and a RecipientEntry is immutable)."""
+    if _RECIPIENT_INSIDE.fullmatch(inner) is None:
+        return None
+    # '"fields":["a","b"],"id":"x","key":"y"' split at its quotes: the names are every other
+    # part from the fourth, then come '],', 'id', ':', x, ',', 'key', ':', y and ''.
+    parts = inner.split('"')
+    names = parts[3:-9:2]
+    if len(names) > MAX_FIELDS or names != sorted(set(names)):
+        return None
+    return RecipientEntry(parts[-6], parts[-2], tuple(names))
 
 
 def _parse_reference(data: bytes, max_bytes: int) -> Envelope:
