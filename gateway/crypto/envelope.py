@@ -688,7 +688,10 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def envelope_from_json(doc: Any) -> Envelope:
-    """Validate a decoded envelope object (as embedded in an API batch)."""
+    """Validate a decoded envelope object (as embedded in an API batch).
+
+    Its canonical bytes (``to_bytes``, hashed for the register) are written from the validated
+    parts as they are checked: every text in them needs no escaping except routing values."""
     if not isinstance(doc, dict) or doc.keys() != {"header", "payloads", "signature"}:
         raise EnvelopeMalformed("An envelope has exactly: header, payloads, signature.")
     header = _validate_header(doc["header"])
@@ -699,14 +702,36 @@ def envelope_from_json(doc: Any) -> Envelope:
         raise EnvelopeMalformed("The envelope must carry exactly one payload per listed recipient.")
     payloads: dict[str, bytes] = {}
     for partner, text in raw_payloads.items():
-        sealed = b64u_decode(text, what=f"payload for '{partner}'")
+        sealed = _b64u(text, f"payload for '{partner}'")
         if len(sealed) < SEALED_OVERHEAD + 2:
             raise EnvelopeMalformed(f"The payload for '{partner}' is too short to be sealed.")
         payloads[partner] = sealed
-    signature = b64u_decode(doc["signature"], what="signature")
+    signature = _b64u(doc["signature"], "signature")
     if len(signature) != 64:
         raise EnvelopeMalformed("The signature is not 64 bytes.")
-    return Envelope(header, payloads, signature)
+    header_bytes = _validated_header_bytes(header)
+    header.__dict__["canonical_bytes"] = header_bytes
+    # Each text was just decoded as canonical base64url, so it is its own canonical form.
+    wire = (b'{"header":', header_bytes, b',"payloads":', _flat_object(raw_payloads))
+    return _made(
+        Envelope,
+        {
+            "header": header,
+            "payloads": payloads,
+            "signature": signature,
+            "wire_bytes": b"".join((*wire, b',"signature":"', doc["signature"].encode(), b'"}')),
+        },
+    )
+
+
+def _b64u(text: Any, what: str) -> bytes:
+    """``b64u_decode(text, what=what)``, through the bytes decoder where it can (the two are
+    pinned together); the text decoder names any refusal."""
+    if type(text) is str and text.isascii():
+        data = b64u_decode_ascii(text.encode("ascii"))
+        if data is not None:
+            return data
+    return b64u_decode(text, what=what)
 
 
 def parse_envelope(data: bytes, *, max_bytes: int = MAX_ENVELOPE_BYTES) -> Envelope:
@@ -900,23 +925,8 @@ def _parse_reference(data: bytes, max_bytes: int) -> Envelope:
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise EnvelopeMalformed("The envelope is not valid JSON.") from None
     envelope = envelope_from_json(doc)
-    header_bytes = _validated_header_bytes(envelope.header)
-    expected = b"".join(
-        (
-            b'{"header":',
-            header_bytes,
-            b',"payloads":',
-            _flat_object(doc["payloads"]),
-            b',"signature":"',
-            doc["signature"].encode("ascii"),
-            b'"}',
-        )
-    )
-    if expected != data:
+    if envelope.wire_bytes != data:  # the canonical bytes of what was parsed
         raise EnvelopeMalformed("The envelope is not in canonical form (RFC 8785).")
-    # Both were just computed from these very values: keep them instead of encoding again.
-    envelope.header.__dict__["canonical_bytes"] = header_bytes
-    envelope.__dict__["wire_bytes"] = data
     return envelope
 
 

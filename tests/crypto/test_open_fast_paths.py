@@ -291,3 +291,14 @@ def test_fast_header_text_accepts_only_valid_canonical_headers(
         assert fast == reference
         assert _typed(dict(fast.routing)) == _typed(dict(reference.routing))
         assert canonical_json(fast.to_json()) == text.encode("utf-8")
+
+
+@settings(max_examples=100, deadline=None)
+@given(sealed_envelopes())
+def test_envelope_from_json_writes_the_canonical_bytes(data: bytes) -> None:
+    # The gateway's path: an envelope embedded in an API batch arrives as a decoded object.
+    document = json.loads(data)
+    envelope = env.envelope_from_json(document)
+    assert envelope.to_bytes() == data == canonical_json(document)
+    assert envelope.to_bytes() == canonical_json(envelope.to_json())
+    assert envelope.header.canonical_bytes == canonical_json(envelope.header.to_json())
