@@ -57,11 +57,16 @@ def _check_text(text: str) -> None:
         raise EnvelopeMalformed("Text in the envelope is not valid Unicode.") from None
 
 
+#: What ``json.dumps(value, sort_keys=True, ...)`` builds on every call, built once: dumps
+#: with any non-default option makes a new JSONEncoder each time. ``encode`` keeps no state.
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
 def canonical_json(value: Any) -> bytes:
     """RFC 8785 bytes of a restricted value (call :func:`check_restricted` on untrusted input)."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    return _ENCODER.encode(value).encode("utf-8")
 
 
 def check_fields(values: Any) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import rfc8785
 from hypothesis import given
@@ -47,3 +49,26 @@ def test_base64url_round_trip(data: bytes) -> None:
 def test_non_canonical_base64url_is_refused(text: str) -> None:
     with pytest.raises(EnvelopeMalformed):
         b64u_decode(text)
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@given(_json)
+def test_canonical_json_is_json_dumps_with_its_options(value: object) -> None:
+    # The encoder is built once instead of per call; the bytes (or the error) stay dumps'.
+    try:
+        expected: object = json.dumps(
+            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode("utf-8")
+    except (ValueError, UnicodeEncodeError) as error:  # NaN, a lone surrogate: both refuse
+        expected = type(error)
+    try:
+        actual: object = canonical_json(value)
+    except (ValueError, UnicodeEncodeError) as error:  # the same refusal
+        actual = type(error)
+    assert actual == expected

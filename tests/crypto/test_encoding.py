@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.crypto.encoding import b64u_decode, b64u_encode
+from gateway.crypto.encoding import b64u_decode, b64u_decode_ascii, b64u_encode
 from gateway.crypto.errors import EnvelopeMalformed
 
 
@@ -71,3 +71,31 @@ def test_field_name_with_a_newline_is_not_two_names() -> None:
     assert not _field_names_ok(["amount\nsurname"])
     assert not _field_names_ok(["amount", 3])
     assert not _field_names_ok(["Amount"])
+
+
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.text(alphabet=_ALPHABET, max_size=40),
+        st.text(alphabet=_ALPHABET + "+/=\n é\x00", max_size=40),
+        st.binary(max_size=40).map(b64u_encode),
+    )
+)
+def test_the_bytes_decoder_agrees_with_the_text_decoder(text: str) -> None:
+    try:
+        expected: bytes | None = b64u_decode(text)
+    except EnvelopeMalformed:
+        expected = None
+    assert b64u_decode_ascii(text.encode("utf-8")) == expected
+
+
+@given(st.binary(max_size=40))
+def test_the_bytes_decoder_refuses_what_is_not_ascii_base64url(raw: bytes) -> None:
+    try:
+        expected: bytes | None = b64u_decode(raw.decode("ascii"))
+    except (UnicodeDecodeError, EnvelopeMalformed):
+        expected = None
+    assert b64u_decode_ascii(raw) == expected

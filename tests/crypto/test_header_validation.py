@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -179,3 +180,23 @@ def test_wire_size_is_the_length_of_the_wire_bytes(routing: dict[str, Any]) -> N
 
     envelope = signal_envelope(routing=routing)
     assert _wire_size(envelope) == len(envelope.to_bytes())
+
+
+@given(st.dictionaries(st.from_regex(r"[a-z][a-z0-9-]{0,20}", fullmatch=True), st.binary()))
+def test_payload_hashes_equal_the_b64u_of_their_sha256(payloads: dict[str, bytes]) -> None:
+    hashes = {k: env.b64u_encode(env.hashlib.sha256(v).digest()) for k, v in payloads.items()}
+    assert env._b64u_sha256(b"abc") == env.b64u_encode(env.hashlib.sha256(b"abc").digest()).encode()
+    header = signal_envelope().header
+    expected = env.SIGNATURE_CONTEXT + canonical_json(
+        {"header": header.to_json(), "payloads": hashes}
+    )
+    assert env._signed_bytes(header, payloads) == expected
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(2, 1, 1), max_value=datetime(9998, 12, 31), timezones=st.timezones()
+    )
+)
+def test_created_text_is_the_strftime_form(moment: datetime) -> None:
+    assert env._created_text(moment) == moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import nacl.exceptions
+import nacl.signing
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.crypto import SignatureInvalid, SigningKey, fingerprint, verify_signature
@@ -79,3 +81,42 @@ def test_malformed_inputs_raise_typed_errors() -> None:
         verify_signature(b"short", b"m", KEY.sign(b"m"))
     with pytest.raises(SignatureInvalid):
         verify_signature(KEY.public_key, b"m", b"short")
+
+
+# Small-order points and a non-canonical encoding: libsodium refuses both as public keys.
+_ODD_KEYS = [bytes(32), b"\x01" + bytes(31), b"\xee" + b"\xff" * 30 + b"\x7f"]
+
+
+@settings(max_examples=300)
+@given(
+    st.one_of(st.binary(min_size=32, max_size=32), st.sampled_from(_ODD_KEYS)),
+    st.binary(max_size=64),
+    st.integers(0, 63),
+    st.integers(0, 255),
+)
+def test_verification_agrees_with_pynacl_verify_key(
+    public_key: bytes, message: bytes, index: int, flip: int
+) -> None:
+    # verify_signature calls libsodium without a VerifyKey object; it must judge alike.
+    for key, signature in ((KEY.public_key, KEY.sign(message)), (public_key, KEY.sign(message))):
+        changed = bytearray(signature)
+        changed[index] ^= flip
+        for candidate in (signature, bytes(changed)):
+            try:
+                nacl.signing.VerifyKey(key).verify(message, candidate)
+                expected = True
+            except nacl.exceptions.BadSignatureError:  # the reference refuses
+                expected = False
+            try:
+                verify_signature(key, message, candidate)
+                actual = True
+            except SignatureInvalid:  # ours refuses
+                actual = False
+            assert actual == expected
+
+
+@given(st.binary(max_size=300))
+def test_signatures_equal_pynacl_signing_key(message: bytes) -> None:
+    # sign() calls libsodium without PyNaCl's SignedMessage; Ed25519 is deterministic.
+    expected = nacl.signing.SigningKey(KEY.export_seed()).sign(message).signature
+    assert KEY.sign(message) == expected
