@@ -83,6 +83,8 @@ class _Item:
     case_ref: str | None = None
     stored: bytes | None = None  # the receipt of an earlier submission
     new: NewEnvelope | None = None
+    verified_key: bytes | None = None  # the sender key its signature verified with
+
 
     @property
     def accepted(self) -> bool:
@@ -126,6 +128,7 @@ class Exchange:
 
     def submit(self, sender: str, documents: Sequence[Any], *, now: datetime) -> SubmitResult:
         items = [_parse(i, d) for i, d in enumerate(documents)]
+        self._verify_before_lock(sender, items)
         with transaction(self.conn):
             self._match_earlier(sender, items)
             for item in items:
@@ -140,6 +143,28 @@ class Exchange:
             refused=sum(1 for i in items if i.stored is None and i.reasons),
             repeated=sum(1 for i in items if i.stored is not None),
         )
+
+    def _verify_before_lock(self, sender: str, items: list[_Item]) -> None:
+        """Check the envelopes' signatures before the write transaction takes the database's
+        write lock, so the workers verify in parallel instead of one after the other.
+
+        This only remembers which key bytes verified each envelope: inside the transaction the
+        sender key is looked up again, and the signature is checked again unless that key is
+        byte for byte the one that verified here (the check is a pure function of envelope
+        and key). Failures are not remembered: they are decided inside the transaction.
+        """
+        keys = DirectorySenderKeys(self.conn, records={})
+        for item in items:
+            envelope = item.envelope
+            if envelope is None or envelope.header.sender != sender:
+                continue
+            header = envelope.header
+            try:
+                key = keys.ed25519_for(header.sender, header.sender_key_id, header.created_at())
+                verify_sender(envelope, key)
+            except CryptoError:  # decided (and refused) inside the transaction, as before
+                continue
+            item.verified_key = key
 
     def _match_earlier(self, sender: str, items: list[_Item]) -> None:
         ids = [i.message_id for i in items if i.message_id is not None]
@@ -180,7 +205,8 @@ class Exchange:
             key = self._sender_keys.ed25519_for(
                 header.sender, header.sender_key_id, header.created_at()
             )
-            verify_sender(item.envelope, key)
+            if key != item.verified_key:  # not verified before the lock with this very key
+                verify_sender(item.envelope, key)
         except CryptoError as error:  # unknown, revoked or wrong key; bad signature: refused
             item.reasons.append(_refusal(error.code, error.detail))
             return
