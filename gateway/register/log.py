@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
@@ -47,6 +48,24 @@ class Appended(NamedTuple):
         return f"Appended(seq={self.seq}, leaf_hash={self.leaf_hash.hex()}, time={self.time!r})"
 
 
+@dataclass(frozen=True)
+class AppendedBatch:
+    """The entries one append added, the tree head after it and their inclusion proofs."""
+
+    appended: list[Appended]
+    tree: merkle.TreeTail = field(repr=False)
+
+    @property
+    def size(self) -> int:
+        return self.tree.size
+
+    def root(self) -> bytes:
+        return self.tree.root()
+
+    def inclusion_proof(self, seq: int) -> list[bytes]:
+        return self.tree.inclusion_proof(seq)
+
+
 def entry_seal(seal_key: bytes, leaf: bytes) -> bytes:
     """The gateway's keyed BLAKE2b MAC over a leaf hash."""
     return hashlib.blake2b(leaf, key=seal_key, digest_size=32).digest()
@@ -78,12 +97,20 @@ class Register:
 
     def append(self, conn: Connection, events: Sequence[Event], *, now: datetime) -> list[Appended]:
         """Append ``events`` in order inside the caller's open transaction."""
+        return self.append_batch(conn, events, now=now).appended
+
+    def append_batch(
+        self, conn: Connection, events: Sequence[Event], *, now: datetime
+    ) -> AppendedBatch:
+        """:meth:`append`, also giving the tree head after it and the appended entries'
+        inclusion proofs, computed from the hashes the append holds in memory."""
         if not conn.in_transaction:
             raise RegisterError("Register appends run inside the transaction of their event.")
         if len(events) > MAX_BATCH:
             raise RegisterError(f"At most {MAX_BATCH} register entries per append.")
         size = store.size(conn)
         frontier = self._frontier(conn, size)
+        before = Frontier(frontier.size, list(frontier.hashes))
         time = iso_time(now)
         epoch = epoch_of(now)
         rows: list[tuple[int, str, str, bytes, bytes, bytes]] = []
@@ -110,7 +137,7 @@ class Register:
             store.insert_nodes(conn, nodes)
         if subjects:
             store.insert_subjects(conn, subjects)
-        return appended
+        return AppendedBatch(appended, merkle.TreeTail(before, [a.leaf_hash for a in appended]))
 
     def _frontier(self, conn: Connection, size: int) -> Frontier:
         ranges = Frontier(size).ranges()

@@ -331,3 +331,42 @@ class Frontier:
                 out.append((start, start + (1 << bit)))
                 start += 1 << bit
         return out
+
+
+class TreeTail:
+    """A tree of ``first + len(leaves)`` entries known by the :class:`Frontier` of its first
+    ``first`` entries and the hashes of the leaves after them: what an append has in memory.
+
+    It gives the tree head and the inclusion proof of every appended leaf without reading the
+    store: the hashes of a proof are either subtrees among the new leaves, frontier subtrees, or
+    subtrees built from both (each computed once). Tests pin it to the store-read proofs.
+    """
+
+    def __init__(self, old: Frontier, leaves: Sequence[bytes]) -> None:
+        self.first = old.size
+        self.size = old.size + len(leaves)
+        self._leaves = leaves
+        self._known: dict[Range, bytes] = dict(zip(old.ranges(), old.hashes, strict=True))
+
+    def hash(self, start: int, end: int) -> bytes:
+        """The tree hash of ``[start, end)``: a node of this tree not inside the old frontier."""
+        found = self._known.get((start, end))
+        if found is not None:
+            return found
+        if end - start == 1 and start >= self.first:
+            return self._leaves[start - self.first]
+        if end <= self.first or end - start < 1:
+            raise MerkleProofError(f"Entries {start}..{end - 1} lie inside the old frontier.")
+        k = split_point(end - start)
+        found = node_hash(self.hash(start, start + k), self.hash(start + k, end))
+        self._known[(start, end)] = found
+        return found
+
+    def root(self) -> bytes:
+        return EMPTY_ROOT if self.size == 0 else self.hash(0, self.size)
+
+    def inclusion_proof(self, index: int) -> list[bytes]:
+        """The audit path of an appended leaf (``first <= index < size``) to :meth:`root`."""
+        if not self.first <= index < self.size:
+            raise MerkleProofError(f"Entry {index} is not among the appended entries.")
+        return [self.hash(start, end) for start, end in inclusion_ranges(index, self.size)]

@@ -59,6 +59,42 @@ def test_proofs_from_the_store_verify(log: Log, data: st.DataObject) -> None:
     merkle.verify_consistency(old, size, merkle.root_of(leaves[:old]), root, consistency)
 
 
+def test_a_batch_head_and_proofs_from_memory_equal_those_read_from_the_store(log: Log) -> None:
+    """append_batch proves its entries from the hashes it holds; the store-read proofs of the
+    same entries (the reference) must be the same bytes, at every shape of old and new tree."""
+    done = 0
+    for batch in (1, 1, 2, 5, 8, 16, 17, 31, 64, 3, 100, 255, 1, 513, 7):
+        with transaction(log.conn):
+            appended = log.register.append_batch(
+                log.conn, [transfer(done + i) for i in range(batch)], now=T0
+            )
+            size = log.register.size(log.conn)
+            assert appended.size == size == done + batch
+            assert appended.root() == log.register.root(log.conn, size)
+            seqs = [a.seq for a in appended.appended]
+            assert seqs == list(range(done, size))
+            reference = log.register.inclusion_proofs(log.conn, seqs, size)
+            assert [appended.inclusion_proof(s) for s in seqs] == reference
+        done = size
+    with pytest.raises(merkle.MerkleProofError):
+        appended.inclusion_proof(done - batch - 1)  # not one of this append's entries
+
+
+@settings(max_examples=40, deadline=None)
+@given(old=st.integers(0, 300), new=st.integers(1, 300))
+def test_tree_tail_equals_the_whole_tree(old: int, new: int) -> None:
+    leaves = [merkle.leaf_hash(i.to_bytes(4, "big")) for i in range(old + new)]
+    frontier = merkle.Frontier()
+    for leaf in leaves[:old]:
+        frontier.append(leaf)
+    tail = merkle.TreeTail(frontier, leaves[old:])
+    root = merkle.root_of(leaves)
+    assert tail.root() == root
+    for index in range(old, old + new):
+        proof = tail.inclusion_proof(index)
+        merkle.verify_inclusion(leaves[index], index, old + new, proof, root)
+
+
 def test_checkpoint_is_a_signed_note_and_is_itself_recorded(log: Log) -> None:
     log.append([transfer(i) for i in range(5)])
     with transaction(log.conn):
