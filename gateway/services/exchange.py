@@ -14,7 +14,7 @@ import binascii
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from gateway.crypto.envelope import Envelope, envelope_from_json, verify_sender
@@ -123,6 +123,8 @@ class Exchange:
         # Key lookups of this request's transaction: a batch reads each key once.
         self._sender_keys = DirectorySenderKeys(conn, records={})
         self._active_keys: dict[str, list[directory.KeyRecord]] = {}
+        self._recipient_keys_ok: dict[tuple[str, str, datetime], bool] = {}
+        self._deadlines: dict[tuple[str, date, bool], str | None] = {}
 
     # -- submit --------------------------------------------------------------------------
 
@@ -274,10 +276,15 @@ class Exchange:
         )
 
     def _recipient_key_ok(self, partner: str, key_id: str, now: datetime) -> bool:
+        known = self._recipient_keys_ok.get((partner, key_id, now))
+        if known is not None:  # the same question within this transaction: the same answer
+            return known
         keys = self._active_keys.get(partner)
         if keys is None:
             keys = self._active_keys[partner] = directory.active_keys(self.conn, partner)
-        return any(k.encryption_key_id == key_id and usable_at(k, now) for k in keys)
+        ok = any(k.encryption_key_id == key_id and usable_at(k, now) for k in keys)
+        self._recipient_keys_ok[(partner, key_id, now)] = ok
+        return ok
 
     def _apply(
         self,
@@ -362,11 +369,13 @@ class Exchange:
         )
 
     def _deadline(self, state: str, now: datetime, priority: bool) -> str | None:
+        key = (state, now.date(), priority)
+        if key in self._deadlines:  # a pure function of these three: computed once a batch
+            return self._deadlines[key]
         found = self.policy.workflow.states.get(state)
-        if found is None:
-            return None
-        due = state_deadline(found, now.date(), priority=priority)
-        return None if due is None else due.isoformat()
+        due = None if found is None else state_deadline(found, now.date(), priority=priority)
+        self._deadlines[key] = None if due is None else due.isoformat()
+        return self._deadlines[key]
 
     def _transfer_event(self, sender: str, item: _Item) -> Event:
         header = item.envelope.header if item.envelope is not None else None
