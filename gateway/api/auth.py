@@ -7,16 +7,25 @@ a nonce seen before for that key is a replay and refused. Nonces of writes are k
 store, shared by every worker; nonces of reads in the worker's memory (reads change nothing).
 Both are kept for the signature window plus the allowed skew, after which ``created`` alone
 refuses the request.
+
+Batch submission (:data:`NONCE_IN_TRANSACTION`) spends its nonce as the first statement of the
+batch's own write transaction instead of in a transaction before it: the request then takes the
+database's write lock once, not twice (waiting for it twice made the workers run in lockstep).
+The authenticator still refuses a nonce the store already holds, before anything else; the
+transaction refuses one spent in between (a concurrent copy) and rolls the batch back; and a
+request that ends without having spent it (refused before its transaction, or failed inside
+it) spends it after the view, as every other write does before it.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from flask import Flask, Request
+from flask import Flask, Request, Response, g
 
 from gateway.crypto.errors import RequestSignatureError, UnknownKeyId
 from gateway.crypto.http_signatures import (
@@ -102,6 +111,61 @@ class RecentNonces:
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
+#: Write endpoints that spend the request's nonce inside their own write transaction.
+NONCE_IN_TRANSACTION = frozenset({"exchange.EnvelopeBatches"})
+PENDING_NONCE = "sluis_pending_nonce"
+_REPLAYED = "This signed request was already used: sign every request with a new nonce."
+
+
+@dataclass
+class PendingNonce:
+    """The nonce of a write that spends it in its own transaction (:func:`pending_nonce`)."""
+
+    key_id: str
+    nonce: str
+    seen_at: int
+    forget_before: int | None
+    spent: bool = False
+
+    def spend(self, conn: Connection) -> None:
+        """Record the nonce inside the caller's open write transaction; a nonce spent before
+        (a concurrent copy of this request) raises Unauthenticated, rolling the write back."""
+        if not exchange_store.remember_nonce(conn, self.key_id, self.nonce, self.seen_at):
+            raise Unauthenticated(_REPLAYED, reason="signature-replayed")
+        if self.forget_before is not None:
+            exchange_store.forget_nonces_before(conn, self.forget_before)
+        self.spent = True
+
+
+def pending_nonce() -> PendingNonce | None:
+    """The request's nonce, when its endpoint is to spend it in its own transaction."""
+    pending: PendingNonce | None = g.get(PENDING_NONCE)
+    return pending
+
+
+def _spend_pending_nonce(response: Response) -> Response:
+    """After the view: spend a deferred nonce the view did not spend in a committed write.
+
+    A refused or failed request (status >= 400) wrote nothing of its own; its nonce is spent
+    here, in its own small transaction (a no-op when the view's transaction did commit it). A
+    successful response whose nonce was never spent would be a write without replay
+    protection: it is turned into an error instead of being sent.
+    """
+    pending: PendingNonce | None = g.pop(PENDING_NONCE, None)
+    if pending is None or (pending.spent and response.status_code < 400):
+        return response
+    fresh = exchange_store.spend_nonce(
+        request_connection(),
+        pending.key_id,
+        pending.nonce,
+        pending.seen_at,
+        forget_before=pending.forget_before,
+    )
+    if not pending.spent and response.status_code < 400:
+        raise RuntimeError(  # the endpoint's view must call PendingNonce.spend in its write
+            f"{'fresh' if fresh else 'replayed'} nonce of a successful write was never spent"
+        )
+    return response
 
 
 def signature_authenticator(
@@ -128,18 +192,21 @@ def signature_authenticator(
             )
         except RequestSignatureError as error:  # every failed check is a 401 naming the check
             raise Unauthenticated(error.detail, reason=error.code) from None
+        sweep = seconds - keep if seconds % NONCE_SWEEP_EVERY == 0 else None
         if req.method in SAFE_METHODS:
             fresh = recent.spend(verified.key_id, verified.nonce, seconds)
+        elif req.endpoint in NONCE_IN_TRANSACTION:
+            fresh = not exchange_store.nonce_seen(conn, verified.key_id, verified.nonce)
+            if fresh:  # spent as the first statement of the endpoint's write transaction
+                g.setdefault(
+                    PENDING_NONCE, PendingNonce(verified.key_id, verified.nonce, seconds, sweep)
+                )
         else:
-            sweep = seconds - keep if seconds % NONCE_SWEEP_EVERY == 0 else None
             fresh = exchange_store.spend_nonce(
                 conn, verified.key_id, verified.nonce, seconds, forget_before=sweep
             )
         if not fresh:
-            raise Unauthenticated(
-                "This signed request was already used: sign every request with a new nonce.",
-                reason="signature-replayed",
-            )
+            raise Unauthenticated(_REPLAYED, reason="signature-replayed")
         return Principal("partner", verified.partner_id)
 
     return authenticate
@@ -147,3 +214,4 @@ def signature_authenticator(
 
 def install(app: Flask, settings: Settings, clock: Clock) -> None:
     register_authenticator(app, signature_authenticator(settings, clock))
+    app.after_request(_spend_pending_nonce)

@@ -19,6 +19,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
+from gateway.api.auth import pending_nonce
 from gateway.api.query import QUERY
 from gateway.errors import InvalidRequest, NotFound
 from gateway.policy import Policy
@@ -230,7 +231,10 @@ class EnvelopeBatches(MethodView):
             )
         conn = request_connection()
         published_policy(conn, _policy())
-        result = Exchange(conn, instance, _policy()).submit(_partner(), envelopes, now=_now())
+        nonce = pending_nonce()  # spent as the first statement of the batch's transaction
+        result = Exchange(conn, instance, _policy()).submit(
+            _partner(), envelopes, now=_now(), first_write=None if nonce is None else nonce.spend
+        )
         # The receipts are signed canonical JSON already: they go out byte for byte, inside a
         # document of exactly BatchResultSchema's fields (a test validates it against it).
         head = json.dumps(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -128,10 +128,21 @@ class Exchange:
 
     # -- submit --------------------------------------------------------------------------
 
-    def submit(self, sender: str, documents: Sequence[Any], *, now: datetime) -> SubmitResult:
+    def submit(
+        self,
+        sender: str,
+        documents: Sequence[Any],
+        *,
+        now: datetime,
+        first_write: Callable[[Connection], None] | None = None,
+    ) -> SubmitResult:
+        """Decide and store a batch. ``first_write`` runs first inside the batch's transaction
+        (the API spends the request's nonce there); if it raises, nothing is stored."""
         items = [_parse(i, d) for i, d in enumerate(documents)]
         self._verify_before_lock(sender, items)
         with transaction(self.conn):
+            if first_write is not None:
+                first_write(self.conn)
             self._match_earlier(sender, items)
             for item in items:
                 if item.stored is None and item.envelope is not None and not item.reasons:

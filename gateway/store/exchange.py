@@ -20,6 +20,14 @@ def remember_nonce(conn: Connection, key_id: str, nonce: str, seen_at: int) -> b
     return cursor.rowcount == 1
 
 
+def nonce_seen(conn: Connection, key_id: str, nonce: str) -> bool:
+    """Whether this key already used this nonce (a read: it takes no write lock)."""
+    row = conn.execute(
+        "SELECT 1 FROM request_nonces WHERE key_id = ? AND nonce = ?", (key_id, nonce)
+    ).fetchone()
+    return row is not None
+
+
 def spend_nonce(
     conn: Connection, key_id: str, nonce: str, seen_at: int, *, forget_before: int | None
 ) -> bool:
