@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from benchmarks.harness import Figure, latency_ms, rate, table
 from benchmarks.run import collect
 
@@ -50,3 +52,10 @@ def test_every_benchmark_module_is_collected() -> None:
     names = discover()
     for expected in ("client", "crypto", "exchange", "http_signatures", "load", "register"):
         assert f"bench_{expected}" in names
+
+
+def test_the_submit_figure_runs_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks.submit import main
+
+    assert main(["--quick"]) == 0
+    assert "envelopes accepted/s through HTTP" in capsys.readouterr().out
