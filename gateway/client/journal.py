@@ -5,7 +5,8 @@ the gateway answered, its receipt is added. Running the same send again skips ev
 accepted receipt and resends, unchanged, every sealed envelope that has no receipt yet (the
 gateway answers a resubmitted message id with its stored receipt). A refused row is sealed
 anew on the next run, after the cause was fixed. Journal entries are keyed by a hash of the
-partner, flow and the row's own key (contract reference and month), never by personal data.
+partner, flow and the row's own key (contract reference and the month of the list's letters),
+never by personal data.
 """
 
 from __future__ import annotations

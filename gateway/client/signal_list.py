@@ -56,6 +56,21 @@ def subject_secret(profile: Profile) -> bytes:
         ) from None
 
 
+def list_month(supplied: dict[str, object], now: datetime) -> str:
+    """The month a list's signals belong to: the month its tenant letters were made.
+
+    The journal keys each row by contract and this month, so running the same file again after
+    a month boundary (its letters record is keyed by the file's bytes) still sends nothing
+    twice, while next month's list, with letters of its own, signals again."""
+    informed = supplied.get("tenant_informed_date")
+    if isinstance(informed, str):
+        try:
+            return date.fromisoformat(informed).strftime("%Y-%m")
+        except ValueError:  # a damaged record: fall back to the clock, as before letters existed
+            pass
+    return now.strftime("%Y-%m")
+
+
 def _letters_record_path(profile: Profile, list_file: Path) -> Path:
     return profile.state_dir / "letters" / f"{file_key(list_file)}.json"
 
@@ -141,7 +156,7 @@ def send_list(
             "The tenants on this list have not been informed yet: run `gateway-client letters "
             f"{run.list_file}` first (the signal records when and how they were told)."
         )
-    month = run.now.strftime("%Y-%m")
+    month = list_month(supplied, run.now)
     recipients = intake_partners(run.policy)
     journal = Journal(run.profile.state_dir / "journal")
 

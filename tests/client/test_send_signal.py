@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.api.world import INTAKE, LANDLORD
+from gateway.client.signal_list import list_month
+from tests.api.world import INTAKE, LANDLORD, Clock
 from tests.client.harness import ClientSide
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -51,3 +53,28 @@ def test_letters_then_send_then_rerun_sends_nothing_twice(
     assert f"sent before: {accepted}" in again.output
     listed = intake.run("inbox", "--limit", "500")
     assert f"{accepted} bericht(en)" in listed.output
+
+
+def test_rerun_after_the_month_ends_still_sends_nothing_twice(
+    partner_side: Side, tmp_path: Path, clock: Clock
+) -> None:
+    """A list sent on the last days of November and run again on 1 December: the rows belong to
+    November (the month of their letters), so the rerun finds them all in the journal."""
+    landlord = partner_side(LANDLORD)
+    partner_side(INTAKE)
+    assert landlord.run("letters", str(LIST), "--out", str(tmp_path / "brieven")).exit_code == 0
+    sent = landlord.run("send", "signal", str(LIST))
+    assert sent.exit_code == 0, sent.output
+    accepted = int(sent.output.split("accepted: ")[1].split(";")[0])
+    clock.now = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    again = landlord.run("send", "signal", str(LIST))
+    assert again.exit_code == 0, again.output
+    assert "accepted: 0;" in again.output
+    assert f"sent before: {accepted}" in again.output
+
+
+def test_list_month_is_the_month_of_the_letters() -> None:
+    december = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    assert list_month({"tenant_informed_date": "2026-11-30"}, december) == "2026-11"
+    assert list_month({}, december) == "2026-12"
+    assert list_month({"tenant_informed_date": "2026-13-01"}, december) == "2026-12"
