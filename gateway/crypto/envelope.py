@@ -850,6 +850,10 @@ def _canonical_header(text: str) -> Header | None:
     moment = _moment(created)
     if moment is None:
         return None
+    # The texts below are remembered per text; one longer than any valid text goes to the
+    # reference, so a hostile peer cannot make the caches hold large refused texts.
+    if len(routing_text) > _REMEMBERED_TEXT:
+        return None
     routing = _canonical_routing(routing_text)
     if routing is None:
         return None
@@ -858,6 +862,8 @@ def _canonical_header(text: str) -> Header | None:
     if len(chunks) > MAX_RECIPIENTS:
         return None
     for chunk in chunks:
+        if len(chunk) > _REMEMBERED_TEXT:
+            return None
         entry = _recipient_text(chunk)
         if entry is None:
             return None
@@ -882,6 +888,11 @@ def _canonical_header(text: str) -> Header | None:
             "_created_at": moment,
         },
     )
+
+
+# Characters: above the longest valid routing text (16 attributes, values of 200 characters
+# escaped as \uXXXX) and recipient text (200 field names): 256 entries stay a few MB.
+_REMEMBERED_TEXT = 32_768
 
 
 @lru_cache(maxsize=256)

@@ -302,3 +302,18 @@ def test_envelope_from_json_writes_the_canonical_bytes(data: bytes) -> None:
     assert envelope.to_bytes() == data == canonical_json(document)
     assert envelope.to_bytes() == canonical_json(envelope.to_json())
     assert envelope.header.canonical_bytes == canonical_json(envelope.header.to_json())
+
+
+def test_a_long_refused_text_is_not_remembered() -> None:
+    """A hostile peer's oversized routing or recipient text goes to the reference uncached."""
+    env._canonical_routing.cache_clear()
+    env._recipient_text.cache_clear()
+    valid = canonical_json(VALID).decode("utf-8")
+    long_routing = valid.replace('"routing":{', '"routing":{"x":"' + "a" * 40_000 + '",', 1)
+    long_recipient = valid.replace('"fields":["', '"fields":["' + "a" * 40_000 + '","', 1)
+    assert long_routing != valid != long_recipient
+    assert env._canonical_header(long_routing) is None
+    assert env._canonical_routing.cache_info().currsize == 0
+    assert env._canonical_header(long_recipient) is None
+    assert env._canonical_routing.cache_info().currsize == 1  # the valid, short routing text
+    assert env._recipient_text.cache_info().currsize == 0
