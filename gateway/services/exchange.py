@@ -85,7 +85,6 @@ class _Item:
     new: NewEnvelope | None = None
     verified_key: bytes | None = None  # the sender key its signature verified with
 
-
     @property
     def accepted(self) -> bool:
         return self.stored is None and not self.reasons
@@ -427,9 +426,7 @@ class Exchange:
         """Append every event, then sign receipts with proofs to the batch's tree head, then
         store receipts, envelopes and deliveries (in that order: rows reference receipts)."""
         fresh = [i for i in items if i.stored is None]
-        batch = self.register.append_batch(
-            self.conn, [e for i in fresh for e in i.events], now=now
-        )
+        batch = self.register.append_batch(self.conn, [e for i in fresh for e in i.events], now=now)
         appended = batch.appended
         transfer: dict[int, Appended] = {}
         cursor = 0

@@ -111,5 +111,3 @@ def reference_verify(
     report.nodes = tree.nodes_checked
     _check_checkpoint_entries(report, claims)
     return report
-
-
