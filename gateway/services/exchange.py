@@ -1,8 +1,11 @@
 """The exchange: submit batches of sealed envelopes, route cases, deliver to inboxes.
 
 Every envelope of a batch gets its own decision; the whole batch (envelopes, deliveries, case
-changes, register entries, receipts) is stored in one transaction, so a crash leaves nothing of
-it. Resubmitting the same message ids returns the stored receipts and stores nothing twice.
+changes, register entries, receipt references) is stored in one transaction, so a crash leaves
+nothing of it. Receipts are signed after that transaction, outside the database's write lock:
+each follows from the stored register entry, the batch's tree size and the decision, so a
+resubmission of the same message ids rebuilds the same receipt bytes (Ed25519 signatures are
+deterministic) and stores nothing twice.
 The gateway sees only clear headers: it decides on flow, sender, recipients, field *names*,
 routing attributes and case state, never on a field value.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -25,12 +29,13 @@ from gateway.policy import Policy
 from gateway.policy.deadlines import state_deadline
 from gateway.policy.engine import Decision, Recipient, Transfer, evaluate
 from gateway.register.entry import Actor, Event, RecipientFields, is_token, iso_time
-from gateway.register.log import Appended
+from gateway.register.log import Appended, AppendedBatch, RegisterError
 from gateway.register.receipt import ReceiptReason, build_receipt
 from gateway.services.key_directory import DirectorySenderKeys, usable_at
 from gateway.store import Connection, transaction
 from gateway.store import exchange as store
 from gateway.store import key_directory as directory
+from gateway.store import register as register_store
 from gateway.store.exchange import CaseRecord, NewEnvelope, StoredReceipt
 
 MAX_ENVELOPE_BYTES = 1024 * 1024
@@ -81,13 +86,13 @@ class _Item:
     reasons: list[ReceiptReason] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     case_ref: str | None = None
-    stored: bytes | None = None  # the receipt of an earlier submission
+    earlier: StoredReceipt | None = None  # what is kept of an earlier submission's receipt
     new: NewEnvelope | None = None
     verified_key: bytes | None = None  # the sender key its signature verified with
 
     @property
     def accepted(self) -> bool:
-        return self.stored is None and not self.reasons
+        return self.earlier is None and not self.reasons
 
 
 def _refusal(code: str, detail_en: str) -> ReceiptReason:
@@ -144,16 +149,19 @@ class Exchange:
                 first_write(self.conn)
             self._match_earlier(sender, items)
             for item in items:
-                if item.stored is None and item.envelope is not None and not item.reasons:
+                if item.earlier is None and item.envelope is not None and not item.reasons:
                     self._decide(sender, item, now)
-                if item.stored is None:
+                if item.earlier is None:
                     item.events.insert(0, self._transfer_event(sender, item))
-            receipts = self._record(sender, items, now)
+            recorded = self._record(sender, items, now)
+        # Committed: the write lock is free while the receipts are signed. A crash from here on
+        # loses only the answer; the client's retry gets the same receipts rebuilt.
+        receipts = self._receipts(items, recorded)
         return SubmitResult(
             tuple(receipts),
             accepted=sum(1 for i in items if i.accepted),
-            refused=sum(1 for i in items if i.stored is None and i.reasons),
-            repeated=sum(1 for i in items if i.stored is not None),
+            refused=sum(1 for i in items if i.earlier is None and i.reasons),
+            repeated=sum(1 for i in items if i.earlier is not None),
         )
 
     def _verify_before_lock(self, sender: str, items: list[_Item]) -> None:
@@ -188,7 +196,7 @@ class Exchange:
             previous = earlier.get(item.message_id)
             if previous is not None:
                 if previous.sender == sender and previous.envelope_hash == item.digest:
-                    item.stored = previous.receipt
+                    item.earlier = previous
                 else:
                     item.reasons.append(_refusal("message-id-reused", _REUSED))
                     item.message_id = None  # the id belongs to the other message
@@ -422,10 +430,10 @@ class Exchange:
                 return RecipientFields(partner, rule.role, tuple(fields), str(rule.legal_basis))
         return RecipientFields(partner, "unknown", tuple(fields))  # pragma: no cover - engine
 
-    def _record(self, sender: str, items: list[_Item], now: datetime) -> list[bytes]:
-        """Append every event, then sign receipts with proofs to the batch's tree head, then
-        store receipts, envelopes and deliveries (in that order: rows reference receipts)."""
-        fresh = [i for i in items if i.stored is None]
+    def _record(self, sender: str, items: list[_Item], now: datetime) -> _Recorded:
+        """Append every event, then store the receipt references, envelopes and deliveries (in
+        that order: rows reference receipts). Nothing is signed here, inside the write lock."""
+        fresh = [i for i in items if i.earlier is None]
         batch = self.register.append_batch(self.conn, [e for i in fresh for e in i.events], now=now)
         appended = batch.appended
         transfer: dict[int, Appended] = {}
@@ -433,42 +441,129 @@ class Exchange:
         for item in fresh:
             transfer[item.position] = appended[cursor]  # the transfer event is first
             cursor += len(item.events)
-        size = batch.size
-        root = batch.root() if fresh else b""
-        # From the hashes the append holds: no tree reads (tests pin them to the store's proofs).
-        proofs = {p: batch.inclusion_proof(a.seq) for p, a in transfer.items()}
-        receipts: list[bytes] = []
         to_store: list[StoredReceipt] = []
         envelopes: list[NewEnvelope] = []
-        for item in items:
-            if item.stored is not None:
-                receipts.append(item.stored)
-                continue
+        for item in fresh:
             seq = transfer[item.position].seq
-            outcome = "accepted" if item.accepted else "refused"
-            receipt = build_receipt(
-                self.instance.signing_key,
-                message_id=item.message_id,
-                outcome=outcome,
-                reasons=item.reasons,
-                case_ref=item.case_ref,
-                entry=transfer[item.position].entry,
-                index=seq,
-                tree_size=size,
-                root=root,
-                proof=proofs[item.position],
-            )
-            receipts.append(receipt)
             if item.message_id is not None:
                 to_store.append(
-                    StoredReceipt(item.message_id, sender, item.digest, outcome, receipt)
+                    StoredReceipt(
+                        item.message_id,
+                        sender,
+                        item.digest,
+                        "accepted" if item.accepted else "refused",
+                        entry_seq=seq,
+                        tree_size=batch.size,
+                        case_ref=item.case_ref,
+                        reasons=_reasons_json(item.reasons),
+                    )
                 )
             if item.new is not None:
                 envelopes.append(replace(item.new, received_seq=seq))
         store.insert_receipts(self.conn, to_store)
         if envelopes:
             store.insert_envelopes(self.conn, envelopes)
+        return _Recorded(batch, transfer)
+
+    def _receipts(self, items: list[_Item], recorded: _Recorded) -> list[bytes]:
+        """Every item's signed receipt: new ones with proofs to the batch's tree head, from the
+        hashes the append holds (no tree reads; tests pin them to the store's proofs); repeated
+        ones as stored, or rebuilt from the register."""
+        batch, transfer = recorded.batch, recorded.transfer
+        root = batch.root() if transfer else b""
+        rebuilt = self._rebuild([i.earlier for i in items if i.earlier is not None])
+        receipts: list[bytes] = []
+        for item in items:
+            if item.earlier is not None:
+                receipts.append(rebuilt[item.earlier.message_id])
+                continue
+            appended = transfer[item.position]
+            receipts.append(
+                build_receipt(
+                    self.instance.signing_key,
+                    message_id=item.message_id,
+                    outcome="accepted" if item.accepted else "refused",
+                    reasons=item.reasons,
+                    case_ref=item.case_ref,
+                    entry=appended.entry,
+                    index=appended.seq,
+                    tree_size=batch.size,
+                    root=root,
+                    proof=batch.inclusion_proof(appended.seq),
+                )
+            )
         return receipts
+
+    def _rebuild(self, earlier: Sequence[StoredReceipt]) -> dict[str, bytes]:
+        """The receipts of earlier submissions, by message id: stored bytes as they are, the
+        others signed again from their register entry, index, tree size and decision. The
+        register is append-only, so the same references give the same receipt."""
+        out: dict[str, bytes] = {}
+        by_size: dict[int, list[StoredReceipt]] = {}
+        for row in earlier:
+            if row.receipt:
+                out[row.message_id] = row.receipt
+            elif row.entry_seq is None or row.tree_size is None:
+                raise RegisterError(f"The receipt of message {row.message_id} has no entry.")
+            else:
+                by_size.setdefault(row.tree_size, []).append(row)
+        for size, rows in by_size.items():
+            root = self.register.root(self.conn, size)
+            seqs = [r.entry_seq for r in rows if r.entry_seq is not None]
+            proofs = self.register.inclusion_proofs(self.conn, seqs, size)
+            for row, seq, proof in zip(rows, seqs, proofs, strict=True):
+                found = register_store.entry(self.conn, seq)
+                if found is None or not _records(found[1], row):
+                    raise RegisterError(
+                        f"Register entry {seq} does not record message {row.message_id}."
+                    )
+                out[row.message_id] = build_receipt(
+                    self.instance.signing_key,
+                    message_id=row.message_id,
+                    outcome=row.outcome,
+                    reasons=_reasons_from_json(row.reasons),
+                    case_ref=row.case_ref,
+                    entry=found[1],
+                    index=seq,
+                    tree_size=size,
+                    root=root,
+                    proof=proof,
+                )
+        return out
+
+
+@dataclass(frozen=True)
+class _Recorded:
+    """What a batch's transaction appended: the batch and each fresh item's transfer entry."""
+
+    batch: AppendedBatch
+    transfer: dict[int, Appended]
+
+
+def _records(entry: bytes, row: StoredReceipt) -> bool:
+    """Whether a register entry is the transfer decision a receipt reference says it is (an
+    insider editing a reference must not get the gateway to sign another message's entry)."""
+    try:
+        document = json.loads(entry)
+    except ValueError:  # not an entry at all: it does not record this message
+        return False
+    return (
+        isinstance(document, dict)
+        and document.get("messageId") == row.message_id
+        and document.get("envelopeHash") == row.envelope_hash.hex()
+        and document.get("type") == f"transfer.{row.outcome}"
+    )
+
+
+def _reasons_json(reasons: Sequence[ReceiptReason]) -> str:
+    return json.dumps([r.as_json() for r in reasons], ensure_ascii=False, separators=(",", ":"))
+
+
+def _reasons_from_json(text: str | None) -> list[ReceiptReason]:
+    return [
+        ReceiptReason(r["code"], r["subject"], r["messageNl"], r["messageEn"])
+        for r in json.loads(text or "[]")
+    ]
 
 
 # -- reading and delivery ---------------------------------------------------------------------

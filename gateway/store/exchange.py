@@ -157,11 +157,25 @@ def add_parties(conn: Connection, case_ref: str, parties: Sequence[str]) -> None
 
 @dataclass(frozen=True)
 class StoredReceipt:
+    """What the gateway keeps of a receipt, for idempotent resubmission: either the signed
+    receipt itself (rows stored before migration 0011) or the references it is rebuilt from
+    (``receipt`` empty): the transfer's register entry, the tree size of its batch, the case and
+    the reasons as JSON."""
+
     message_id: str
     sender: str
     envelope_hash: bytes
     outcome: str
-    receipt: bytes
+    receipt: bytes = b""
+    entry_seq: int | None = None
+    tree_size: int | None = None
+    case_ref: str | None = None
+    reasons: str | None = None
+
+
+_RECEIPT_COLUMNS = (
+    "message_id, sender, envelope_hash, outcome, receipt, entry_seq, tree_size, case_ref, reasons"
+)
 
 
 def get_receipts(conn: Connection, message_ids: Sequence[str]) -> dict[str, StoredReceipt]:
@@ -169,18 +183,31 @@ def get_receipts(conn: Connection, message_ids: Sequence[str]) -> dict[str, Stor
     for offset in range(0, len(message_ids), 500):
         part = list(message_ids[offset : offset + 500])
         marks = ",".join("?" for _ in part)
-        columns = "message_id, sender, envelope_hash, outcome, receipt"
-        sql = f"SELECT {columns} FROM receipts WHERE message_id IN ({marks})"  # noqa: S608
+        sql = f"SELECT {_RECEIPT_COLUMNS} FROM receipts WHERE message_id IN ({marks})"  # noqa: S608
         for row in conn.execute(sql, part).fetchall():
-            found[row[0]] = StoredReceipt(row[0], row[1], bytes(row[2]), row[3], bytes(row[4]))
+            found[row[0]] = StoredReceipt(
+                row[0], row[1], bytes(row[2]), row[3], bytes(row[4]), *row[5:]
+            )
     return found
 
 
 def insert_receipts(conn: Connection, receipts: Sequence[StoredReceipt]) -> None:
     conn.executemany(
-        "INSERT INTO receipts (message_id, sender, envelope_hash, outcome, receipt) "
-        "VALUES (?, ?, ?, ?, ?)",
-        [(r.message_id, r.sender, r.envelope_hash, r.outcome, r.receipt) for r in receipts],
+        f"INSERT INTO receipts ({_RECEIPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+        [
+            (
+                r.message_id,
+                r.sender,
+                r.envelope_hash,
+                r.outcome,
+                r.receipt,
+                r.entry_seq,
+                r.tree_size,
+                r.case_ref,
+                r.reasons,
+            )
+            for r in receipts
+        ],
     )
 
 

@@ -98,6 +98,80 @@ def test_resubmitting_a_batch_returns_the_same_receipts_and_stores_nothing_twice
     assert _register_size(world) == size
 
 
+def _receipt_bytes(response_data: bytes) -> list[bytes]:
+    """The receipts of a batch answer, byte for byte as the gateway wrote them."""
+    return [canonical_json(r) for r in json.loads(response_data)["receipts"]]
+
+
+def test_a_resubmitted_batch_gets_byte_identical_receipts_rebuilt_from_the_register(
+    world: World,
+) -> None:
+    landlord = world[LANDLORD]
+    good = landlord.seal("arrears-signal", subject_ref="subject-0001")
+    refused = landlord.seal("route-to-directors", case_ref="case-00000000000000000000")
+    first = landlord.submit(good, refused)
+    world[LANDLORD_2].send("arrears-signal", subject_ref="subject-0009")  # the tree grows
+    again = landlord.submit(good, refused)
+    assert _receipt_bytes(again.data) == _receipt_bytes(first.data)
+    assert [r["outcome"] for r in again.get_json()["receipts"]] == ["accepted", "refused"]
+    with world.instance.database.connection() as conn:
+        kept = exchange_store.get_receipts(
+            conn, [good.header.message_id, refused.header.message_id]
+        )
+    # What the gateway keeps is the references, not a second copy of the signed receipt.
+    assert all(k.receipt == b"" and k.entry_seq is not None for k in kept.values())
+    refusal = json.loads(kept[refused.header.message_id].reasons or "")
+    assert [r["code"] for r in refusal] == ["case-unknown"]
+
+
+def test_a_receipt_stored_whole_before_migration_0011_is_answered_as_stored(
+    world: World,
+) -> None:
+    landlord = world[LANDLORD]
+    envelope = landlord.seal("arrears-signal", subject_ref="subject-0001")
+    old = b'{"format":"sluis-receipt/1","kept":"as stored"}'
+    with world.instance.database.connection() as conn, transaction(conn):
+        exchange_store.insert_receipts(
+            conn,
+            [
+                exchange_store.StoredReceipt(
+                    envelope.header.message_id, landlord.id, envelope.digest, "accepted", old
+                )
+            ],
+        )
+    answer = landlord.submit(envelope)
+    assert answer.get_json()["repeated"] == 1
+    assert answer.data.endswith(b'"receipts": [' + old + b"]}")
+
+
+@pytest.mark.parametrize("points_to", ["a missing entry", "another message's entry"])
+def test_insider_editing_a_receipt_reference_gets_an_error_not_a_signed_receipt(
+    world: World, points_to: str
+) -> None:
+    landlord = world[LANDLORD]
+    other = landlord.send("arrears-signal", subject_ref="subject-0002")
+    envelope = landlord.seal("arrears-signal", subject_ref="subject-0001")
+    seq = 10_000 if points_to == "a missing entry" else other["index"]
+    with world.instance.database.connection() as conn, transaction(conn):
+        exchange_store.insert_receipts(
+            conn,
+            [
+                exchange_store.StoredReceipt(
+                    envelope.header.message_id,
+                    landlord.id,
+                    envelope.digest,
+                    "accepted",
+                    entry_seq=seq,
+                    tree_size=max(seq + 1, other["treeSize"]),
+                )
+            ],
+        )
+    answer = landlord.submit(envelope)
+    assert answer.status_code == 500
+    assert answer.get_json()["code"] == "register-error"
+    assert b"signature" not in answer.data
+
+
 def test_message_id_reused_for_other_content_is_refused(world: World) -> None:
     landlord = world[LANDLORD]
     landlord.send("arrears-signal", subject_ref="subject-0001", message_id="msg_00000000000000001x")

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 
 from gateway.errors import SchemaVersionError
 from gateway.store import LATEST_VERSION, Database, DatabaseKey, migrate, schema_version
+from gateway.store import exchange as exchange_store
+from gateway.store.database import APPLICATION_ID
 from gateway.store.migrations import _split_statements, load_migrations
 
 
@@ -67,3 +70,56 @@ def test_trigger_bodies_stay_one_statement() -> None:
 def test_incomplete_statement_is_an_error() -> None:
     with pytest.raises(ValueError, match="Incomplete"):
         _split_statements("CREATE TABLE a (x)")
+
+
+_DROP = re.compile(r"DROP\s+(?:TABLE|INDEX|TRIGGER|VIEW)\s+(?:IF\s+EXISTS\s+)?(\w+)", re.I)
+
+
+def _objects(conn: object) -> set[tuple[str, str]]:
+    rows = conn.execute(  # type: ignore[attr-defined]
+        "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'index', 'trigger')"
+    ).fetchall()
+    return {(str(kind), str(name)) for kind, name in rows}
+
+
+def test_no_migration_loses_a_table_index_or_trigger_it_does_not_drop_by_name(
+    database: Database,
+) -> None:
+    """A rebuilt table (rename, copy, drop) silently loses its indexes and triggers: each
+    migration may only lose what one of its own statements drops by name (and then recreate)."""
+    with database.connection() as conn:
+        before: set[tuple[str, str]] = set()
+        for migration in load_migrations():
+            dropped = {
+                match[1]
+                for statement in migration.statements
+                if (match := _DROP.match(statement)) is not None
+            }
+            conn.execute("BEGIN")
+            for statement in migration.statements:
+                conn.execute(statement)
+            conn.execute("COMMIT")
+            after = _objects(conn)
+            lost = {name for kind, name in before - after if name not in dropped}
+            assert not lost, f"migration {migration.number:04d} lost {sorted(lost)}"
+            before = after
+
+
+def test_receipts_stored_before_0011_keep_their_signed_bytes(database: Database) -> None:
+    with database.connection() as conn:
+        conn.execute("BEGIN")
+        for migration in load_migrations()[:10]:
+            for statement in migration.statements:
+                conn.execute(statement)
+        conn.execute(
+            "INSERT INTO receipts (message_id, sender, envelope_hash, outcome, receipt) "
+            "VALUES ('m-1', 'landlord', ?, 'accepted', ?)",
+            (bytes(32), b'{"signed":"receipt"}'),
+        )
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute("PRAGMA user_version = 10")
+        conn.execute("COMMIT")
+        assert migrate(conn) == LATEST_VERSION
+        found = exchange_store.get_receipts(conn, ["m-1"])["m-1"]
+    assert found.receipt == b'{"signed":"receipt"}'
+    assert (found.entry_seq, found.tree_size, found.case_ref, found.reasons) == (None,) * 4
