@@ -129,6 +129,10 @@ class Exchange:
         self._active_keys: dict[str, list[directory.KeyRecord]] = {}
         self._recipient_keys_ok: dict[tuple[str, str, datetime], bool] = {}
         self._deadlines: dict[tuple[str, date, bool], str | None] = {}
+        self._decisions: dict[tuple[object, ...], Decision] = {}
+        # Cases this batch opened, inserted together before anything reads or changes them.
+        self._new_cases: dict[str, CaseRecord] = {}
+        self._new_case_of_subject: dict[str, str] = {}
 
     # -- submit --------------------------------------------------------------------------
 
@@ -247,12 +251,12 @@ class Exchange:
                     _refusal("subject-ref-missing", "A signal needs a subject reference.")
                 )
                 return
-            case = store.open_case_for_subject(self.conn, header.subject_ref)
+            case = self._open_case_for_subject(header.subject_ref)
         elif flow is not None:
             if not header.case_ref:
                 item.reasons.append(_refusal("case-ref-missing", "This flow names a case."))
                 return
-            case = store.get_case(self.conn, header.case_ref)
+            case = self._get_case(header.case_ref)
             if case is None or not self._may_act_on(sender, case):
                 item.reasons.append(
                     _refusal("case-unknown", "No such case, or you are not a party to it.")
@@ -269,7 +273,7 @@ class Exchange:
             case_state=None if case is None else case.state,
             policy_version=header.policy_version,
         )
-        decision = evaluate(self.policy, transfer, now)
+        decision = self._evaluate(transfer, now)
         if not decision.allowed:
             item.reasons.extend(
                 ReceiptReason(r.code, r.subject, r.message_nl, r.message_en)
@@ -277,6 +281,42 @@ class Exchange:
             )
             return
         self._apply(sender, item, case, decision, now)
+
+    def _evaluate(self, transfer: Transfer, now: datetime) -> Decision:
+        """``evaluate`` is pure and depends on ``now`` only through its date: a batch of
+        alike transfers is decided once. Routing values are keyed with their type, so
+        ``True`` and ``1`` (equal in Python) stay different questions."""
+        key = (
+            transfer.sender,
+            transfer.flow,
+            transfer.recipients,
+            tuple((k, type(v).__name__, v) for k, v in sorted(transfer.routing.items())),
+            transfer.case_state,
+            transfer.policy_version,
+            now.date(),
+        )
+        decision = self._decisions.get(key)
+        if decision is None:
+            decision = self._decisions[key] = evaluate(self.policy, transfer, now)
+        return decision
+
+    def _open_case_for_subject(self, subject_ref: str) -> CaseRecord | None:
+        pending = self._new_case_of_subject.get(subject_ref)
+        if pending is not None:
+            return self._new_cases[pending]
+        return store.open_case_for_subject(self.conn, subject_ref)
+
+    def _get_case(self, case_ref: str) -> CaseRecord | None:
+        pending = self._new_cases.get(case_ref)
+        return pending if pending is not None else store.get_case(self.conn, case_ref)
+
+    def _insert_new_cases(self) -> None:
+        """Insert the cases this batch opened (one statement for all): before one of them is
+        changed, and before the batch's envelopes, which reference them."""
+        if self._new_cases:
+            store.insert_cases(self.conn, list(self._new_cases.values()))
+            self._new_cases.clear()
+            self._new_case_of_subject.clear()
 
     def _may_act_on(self, sender: str, case: CaseRecord) -> bool:
         """A party to the case, or another department of a party's organisation (the
@@ -333,7 +373,8 @@ class Exchange:
                 closed_at=None,
                 parties=parties,
             )
-            store.insert_case(self.conn, case)
+            self._new_cases[case.case_ref] = case
+            self._new_case_of_subject[case.subject_ref] = case.case_ref
             item.events.append(
                 Event(
                     "case.opened",
@@ -348,6 +389,8 @@ class Exchange:
             priority = case.priority if routing_priority is None else routing_priority is True
             moved = new_state != case.state
             closing = new_state == CLOSED
+            if case.case_ref in self._new_cases:  # opened earlier in this batch
+                self._insert_new_cases()
             store.update_case(
                 self.conn,
                 case.case_ref,
@@ -433,6 +476,7 @@ class Exchange:
     def _record(self, sender: str, items: list[_Item], now: datetime) -> _Recorded:
         """Append every event, then store the receipt references, envelopes and deliveries (in
         that order: rows reference receipts). Nothing is signed here, inside the write lock."""
+        self._insert_new_cases()
         fresh = [i for i in items if i.earlier is None]
         batch = self.register.append_batch(self.conn, [e for i in fresh for e in i.events], now=now)
         appended = batch.appended

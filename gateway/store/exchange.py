@@ -111,21 +111,31 @@ def open_case_for_subject(conn: Connection, subject_ref: str) -> CaseRecord | No
 
 
 def insert_case(conn: Connection, case: CaseRecord) -> None:
-    conn.execute(
+    insert_cases(conn, [case])
+
+
+def insert_cases(conn: Connection, cases: Sequence[CaseRecord]) -> None:
+    conn.executemany(
         f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
-        (
-            case.case_ref,
-            case.subject_ref,
-            case.state,
-            int(case.priority),
-            case.opened_by,
-            case.opened_at,
-            case.state_since,
-            case.deadline,
-            case.closed_at,
-        ),
+        [
+            (
+                case.case_ref,
+                case.subject_ref,
+                case.state,
+                int(case.priority),
+                case.opened_by,
+                case.opened_at,
+                case.state_since,
+                case.deadline,
+                case.closed_at,
+            )
+            for case in cases
+        ],
     )
-    add_parties(conn, case.case_ref, case.parties)
+    conn.executemany(
+        "INSERT OR IGNORE INTO case_parties (case_ref, party) VALUES (?, ?)",
+        [(case.case_ref, p) for case in cases for p in case.parties],
+    )
 
 
 def update_case(

@@ -85,6 +85,35 @@ def test_repeated_monthly_signal_attaches_to_the_open_case(world: World) -> None
     assert other["caseRef"] != first["caseRef"]
 
 
+def test_two_signals_for_one_subject_in_one_batch_share_one_case(world: World) -> None:
+    landlord = world[LANDLORD]
+    first, again, other = (
+        landlord.seal("arrears-signal", subject_ref=s)
+        for s in ("subject-0001", "subject-0001", "subject-0002")
+    )
+    receipts = landlord.submit(first, again, other).get_json()["receipts"]
+    assert [r["outcome"] for r in receipts] == ["accepted"] * 3
+    assert receipts[0]["caseRef"] == receipts[1]["caseRef"] != receipts[2]["caseRef"]
+    state = world[INTAKE].get(f"/api/v1/cases/{receipts[0]['caseRef']}").get_json()
+    assert state["state"] == "signalled"
+    assert set(state["parties"]) == {LANDLORD, INTAKE}
+
+
+def test_a_batch_decides_alike_looking_transfers_each_on_their_own(world: World) -> None:
+    """The batch decides alike transfers once; True and 1 are equal in Python but are two
+    different routing values to the policy engine."""
+    cases = [world.open_case(f"subject-000{i}") for i in range(3)]
+    intake = world[INTAKE]
+    envelopes = [
+        intake.seal("route-to-directors", case_ref=cases[0], routing={"priority": True}),
+        intake.seal("route-to-directors", case_ref=cases[1], routing={"priority": 1}),
+        intake.seal("route-to-directors", case_ref=cases[2], routing={"priority": True}),
+    ]
+    receipts = intake.submit(*envelopes).get_json()["receipts"]
+    assert [r["outcome"] for r in receipts] == ["accepted", "refused", "accepted"]
+    assert _reasons(receipts[1]) == ["routing-attribute-invalid"]
+
+
 def test_resubmitting_a_batch_returns_the_same_receipts_and_stores_nothing_twice(
     world: World,
 ) -> None:
