@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import hmac
+import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -37,6 +40,47 @@ class Connection(Protocol):
 
     @property
     def in_transaction(self) -> bool: ...
+
+
+class WriteLock:
+    """Writers of one database queue here, on a lock file beside it, before they ask SQLite.
+
+    SQLite's own wait for a busy database polls with sleeps growing to 100 ms, so under steady
+    writes a worker that was kept waiting once keeps missing the moments the lock is free while
+    another worker takes it again and again (measured: batch submission through two workers
+    swung between 26 % and 48 % of its floor from run to run). A blocking ``flock`` wakes a
+    waiter as soon as the holder lets go. Each transaction opens the file itself, so threads of
+    one process queue as separate processes do. SQLite's locking still decides correctness:
+    this only orders the writers that take it. A thread that already holds it (a second
+    connection inside its own transaction) does not wait for itself: SQLite's busy timeout
+    answers that case as before. The file holds no data.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._holder = threading.local()
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        if getattr(self._holder, "holds", False):
+            yield
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self._holder.holds = True
+            try:
+                yield
+            finally:
+                self._holder.holds = False
+        finally:
+            os.close(fd)  # closing the file releases the lock
+
+
+class _SluisConnection(sqlcipher3.Connection):  # type: ignore[misc]
+    """A sqlcipher3 connection that knows its database's write lock."""
+
+    write_lock: WriteLock | None = None
 
 
 class DatabaseKey:
@@ -87,13 +131,18 @@ class Database:
     def __init__(self, path: Path, key: DatabaseKey) -> None:
         self.path = path
         self._key = key
+        self.write_lock = WriteLock(path.with_name(path.name + ".write-lock"))
 
     def connect(self) -> Connection:
         """Open a keyed connection with Sluis's pragmas, or raise DatabaseOpenError."""
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         conn = sqlcipher3.connect(
-            str(self.path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+            str(self.path),
+            isolation_level=None,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            factory=_SluisConnection,
         )
+        conn.write_lock = self.write_lock
         try:
             conn.execute("PRAGMA cipher_log_level = NONE")  # no decrypt noise on stderr
             conn.execute(self._key.pragma())
@@ -138,11 +187,14 @@ class Database:
 
 @contextmanager
 def transaction(conn: Connection) -> Iterator[Connection]:
-    """One write transaction (BEGIN IMMEDIATE ... COMMIT); rolled back on any exception."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+    """One write transaction (BEGIN IMMEDIATE ... COMMIT); rolled back on any exception.
+    Connections from :class:`Database` queue on its :class:`WriteLock` first."""
+    lock: WriteLock | None = getattr(conn, "write_lock", None)
+    with lock.held() if lock is not None else nullcontext():
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
