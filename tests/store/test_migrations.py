@@ -123,3 +123,56 @@ def test_receipts_stored_before_0011_keep_their_signed_bytes(database: Database)
         found = exchange_store.get_receipts(conn, ["m-1"])["m-1"]
     assert found.receipt == b'{"signed":"receipt"}'
     assert (found.entry_seq, found.tree_size, found.case_ref, found.reasons) == (None,) * 4
+
+
+def _migrate_to(conn: object, version: int) -> None:
+    conn.execute("BEGIN")  # type: ignore[attr-defined]
+    for migration in load_migrations()[:version]:
+        for statement in migration.statements:
+            conn.execute(statement)  # type: ignore[attr-defined]
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # type: ignore[attr-defined]
+    conn.execute(f"PRAGMA user_version = {version}")  # type: ignore[attr-defined]
+    conn.execute("COMMIT")  # type: ignore[attr-defined]
+
+
+def test_deliveries_keep_every_row_and_their_uniqueness_across_0012(database: Database) -> None:
+    row = ("intake", "m-1", "arrears-signal", "landlord", "case-1", 1, 7, "2026-11-24", 99)
+    with database.connection() as conn:
+        _migrate_to(conn, 11)
+        conn.execute("PRAGMA foreign_keys = OFF")
+        conn.execute(
+            "INSERT INTO deliveries (recipient, message_id, flow, sender, case_ref, priority, "
+            "received_seq, received_at, size, state, delivered_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'delivered', '2026-11-25')",
+            row,
+        )
+        assert migrate(conn) == LATEST_VERSION
+        found = conn.execute(
+            "SELECT recipient, message_id, flow, sender, case_ref, priority, received_seq, "
+            "received_at, size, state, delivered_at, acknowledged_at FROM deliveries"
+        ).fetchall()
+        assert [tuple(r) for r in found] == [(*row, "delivered", "2026-11-25", None)]
+        with pytest.raises(Exception, match="UNIQUE"):
+            conn.execute(
+                "INSERT INTO deliveries (recipient, message_id, flow, sender, case_ref, "
+                "priority, received_seq, received_at, size, state) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+                row,
+            )
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "recipient = 'intake' AND message_id = 'm-1'",  # fetch, acknowledge, expire
+        "message_id = 'm-1' AND state = 'acknowledged'",  # purge
+    ],
+)
+def test_delivery_lookups_use_an_index_not_a_scan(database: Database, where: str) -> None:
+    with database.connection() as conn:
+        migrate(conn)
+        plan = " ".join(
+            str(r[3])
+            for r in conn.execute(f"EXPLAIN QUERY PLAN SELECT * FROM deliveries WHERE {where}")  # noqa: S608 - fixed test strings
+        )
+    assert "USING INDEX" in plan, plan
