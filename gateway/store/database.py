@@ -20,6 +20,11 @@ APPLICATION_ID = 0x534C5553
 DB_KEY_BYTES = 32
 _PLAIN_SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
+#: Page cache per connection (SQLite's default is 2 MiB). SQLCipher decrypts a page each time
+#: it is read into the cache, and a batch inserts into indexes keyed by random message ids and
+#: case references, which touch pages all over the file: with 2 MiB most of them were read and
+#: decrypted again for every batch. The cache fills only as pages are read.
+CACHE_KIB = 65_536
 
 
 class Cursor(Protocol):
@@ -153,6 +158,7 @@ class Database:
                 raise self._open_error() from None
             conn.execute("PRAGMA journal_mode = WAL").fetchone()
             conn.execute("PRAGMA synchronous = FULL")
+            conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA trusted_schema = OFF")

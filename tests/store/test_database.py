@@ -8,7 +8,7 @@ import pytest
 
 from gateway.errors import DatabaseOpenError, KeyFileError
 from gateway.store import Connection, Database, DatabaseKey, migrate, transaction
-from gateway.store.database import APPLICATION_ID
+from gateway.store.database import APPLICATION_ID, CACHE_KIB
 
 
 @pytest.fixture
@@ -74,6 +74,7 @@ def test_pragmas_are_set(database: Database) -> None:
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+        assert conn.execute("PRAGMA cache_size").fetchone()[0] == -CACHE_KIB
 
 
 def _insert_then_fail(conn: Connection) -> None:
