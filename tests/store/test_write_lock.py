@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.store import Database, DatabaseKey, migrate, transaction
+from gateway.store import Connection, Database, DatabaseKey, migrate, transaction
+from gateway.store.database import CHECKPOINT_ROWS
 
 
 @pytest.fixture
@@ -78,3 +79,32 @@ def test_the_lock_file_is_private_and_holds_nothing(database: Database) -> None:
     assert lock.parent == database.path.parent
     assert stat.S_IMODE(lock.stat().st_mode) == 0o600
     assert lock.stat().st_size == 0
+
+
+def _fill(conn: Connection, rows: int) -> None:
+    with transaction(conn):
+        conn.executemany("INSERT INTO log VALUES (?, ?)", [("bulk", "x" * 1000)] * rows)
+
+
+def test_a_large_transaction_is_copied_into_the_database_file_after_the_lock_is_released(
+    database: Database,
+) -> None:
+    with database.connection() as conn:  # open throughout: closing it would checkpoint
+        size = database.path.stat().st_size
+        _fill(conn, 10)
+        assert database.path.stat().st_size == size  # a small write stays in the log
+        _fill(conn, CHECKPOINT_ROWS)
+        assert database.path.stat().st_size >= size + CHECKPOINT_ROWS * 1000
+
+
+def test_a_long_log_is_copied_whole_before_the_next_write_so_it_starts_over(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("gateway.store.database.RESTART_PAGES", 10)
+    with database.connection() as conn:
+        _fill(conn, CHECKPOINT_ROWS)
+        assert database.write_lock.log_too_long
+        _fill(conn, 1)
+        assert not database.write_lock.log_too_long
+        _busy, log_pages, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert log_pages < 10  # the last write started the log over: it holds only that write
