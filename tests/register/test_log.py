@@ -279,5 +279,12 @@ def test_append_stores_exactly_what_the_reference_computes(log: Log) -> None:
         "SELECT stream, event_type FROM register_entries ORDER BY seq"
     ).fetchall()
     assert [tuple(k) for k in kinds] == [(e.stream, e.type) for e in events]
+    # The store binds blobs as bytearray (cheaper in the driver): they are stored as BLOBs.
+    types = log.conn.execute(
+        "SELECT DISTINCT typeof(leaf_hash), typeof(seal), typeof(entry) FROM register_entries"
+    ).fetchall()
+    assert [tuple(t) for t in types] == [("blob", "blob", "blob")]
+    node_types = log.conn.execute("SELECT DISTINCT typeof(hash) FROM register_nodes").fetchall()
+    assert [tuple(t) for t in node_types] == [("blob",)]
     for name, seqs in subject_rows.items():
         assert store.seqs_for_pseudonyms(log.conn, [name]) == sorted(seqs)
