@@ -51,6 +51,36 @@ def insert_entries(
     )
 
 
+def insert_entry_columns(
+    conn: Connection,
+    first_seq: int,
+    streams: Sequence[str],
+    event_types: Sequence[str],
+    leaf_hashes: Sequence[bytes],
+    seals: Sequence[bytes],
+    entries: Sequence[bytes],
+) -> None:
+    """:func:`insert_entries` for a batch given column by column, from seq ``first_seq`` on
+    (the rows are built in C, without a Python call per entry). Columns of different lengths
+    raise ValueError before anything is inserted."""
+    count = len(entries)
+    conn.executemany(
+        "INSERT INTO register_entries (seq, stream, event_type, leaf_hash, seal, entry) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        list(
+            zip(
+                range(first_seq, first_seq + count),
+                streams,
+                event_types,
+                map(_blob, leaf_hashes),
+                map(_blob, seals),
+                map(_blob, entries),
+                strict=True,
+            )
+        ),
+    )
+
+
 def insert_nodes(conn: Connection, rows: Sequence[tuple[int, int, bytes]]) -> None:
     conn.executemany(
         "INSERT INTO register_nodes (level, idx, hash) VALUES (?, ?, ?)",

@@ -288,3 +288,12 @@ def test_append_stores_exactly_what_the_reference_computes(log: Log) -> None:
     assert [tuple(t) for t in node_types] == [("blob",)]
     for name, seqs in subject_rows.items():
         assert store.seqs_for_pseudonyms(log.conn, [name]) == sorted(seqs)
+
+
+def test_entry_columns_of_different_lengths_insert_nothing(log: Log) -> None:
+    leaf = bytes(32)
+    with pytest.raises(ValueError, match="zip"), transaction(log.conn):
+        store.insert_entry_columns(
+            log.conn, 0, ["processing"] * 2, ["case.opened"] * 2, [leaf] * 2, [leaf], [b"{}"] * 2
+        )
+    assert store.size(log.conn) == 0
