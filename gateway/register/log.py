@@ -18,7 +18,7 @@ from gateway.crypto.note import NoteVerifier, sign_note
 from gateway.errors import SluisError
 from gateway.register import merkle
 from gateway.register.checkpoint import Checkpoint
-from gateway.register.entry import GATEWAY, STREAM_OF, Event, encode_entry, iso_time
+from gateway.register.entry import GATEWAY, STREAM_OF, Event, encode_entries, iso_time
 from gateway.register.epochs import EpochKeyring, epoch_of
 from gateway.register.merkle import Frontier, Range
 from gateway.store import Connection
@@ -117,10 +117,7 @@ class Register:
         count = len(events)
         seqs = range(size, size + count)
         names = self.keyring.pseudonyms_of_batch(epoch, [event.subjects for event in events])
-        data = [
-            encode_entry(event, seq=seq, time=time, epoch=epoch, pseudonyms=pseudonyms)
-            for event, seq, pseudonyms in zip(events, seqs, names, strict=True)
-        ]
+        data = encode_entries(events, first_seq=size, time=time, epoch=epoch, pseudonyms=names)
         # One pass per kind of work over the batch: fewer Python objects and calls per entry.
         sha256 = hashlib.sha256
         leaves = [sha256(b"\x00" + item).digest() for item in data]
