@@ -531,7 +531,14 @@ def encode_entries(
     raises the error :func:`encode_entry` names."""
     if len(pseudonyms) != len(events):
         raise ValueError("A batch needs one tuple of pseudonyms per event.")
-    heads = [_head(e) for e in events]
+    heads: list[tuple[str, str, str] | None] = []
+    last: tuple[object, ...] = ()
+    head = None
+    for e in events:  # a batch's events mostly share one head: compare with the last one
+        key = (e.type, e.actor, e.recipients)
+        if key != last:
+            head, last = _head(e), key
+        heads.append(head)
     names = [p for found in pseudonyms for p in found]
     seqs = range(first_seq, first_seq + len(events))
     if not events or not _batch_is_valid(events, heads, names):

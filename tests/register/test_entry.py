@@ -354,10 +354,11 @@ def test_batch_encoder_needs_one_pseudonym_tuple_per_event() -> None:
 def test_batch_encoder_names_each_broken_rule_at_each_position(change: dict[str, object]) -> None:
     valid = [
         transfer(1),
+        transfer(3),  # the same head as the event before it
         Event("checkpoint.signed", Actor("gateway", "sluis"), attributes={"checkpointSize": 9}),
         replace(transfer(2), recipients=(), subject_count=0),
     ]
-    names = [("ab" * 16,), (), ("cd" * 16, "ef" * 16)]
+    names = [("ab" * 16,), ("01" * 16,), (), ("cd" * 16, "ef" * 16)]
     _assert_batch_matches_reference(valid, names, first_seq=5, time=STAMP, epoch="2026-11")
     for at in range(len(valid)):
         events = list(valid)
