@@ -121,6 +121,11 @@ class EpochKeyring:
         copy = self._keyed_state(epoch).copy
         out: list[tuple[str, ...]] = []
         for subjects in batch:  # copies of the keyed state: cheaper than keying each
+            if len(subjects) == 1:  # the usual case: no list to build and convert
+                state = copy()
+                state.update(subjects[0].encode("utf-8"))
+                out.append((state.hexdigest(),))
+                continue
             names = []
             for subject in subjects:
                 state = copy()
