@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Any
 
@@ -461,6 +462,125 @@ def encode_entry(
     parts.append(event.type)
     parts.append('"}')
     return "".join(parts).encode()
+
+
+_HEX64S = re.compile(r"(?:[0-9a-f]{64}\n)+\Z")
+_OUTCOME_SET = frozenset(OUTCOMES)
+_texts = attrgetter("reason", "flow", "sender", "case", "message_id")
+# Key fragments of the batch encoder (an f-string expression holds no backslash in 3.11).
+_CASE, _ENVELOPE, _FLOW = ',"case":"', ',"envelopeHash":"', ',"flow":"'
+_MESSAGE, _OUTCOME, _POLICY = ',"messageId":"', ',"outcome":"', ',"policyVersion":"'
+_REASON, _SENDER = ',"reason":"', ',"sender":"'
+_COUNT, _SUBJECTS, _BETWEEN, _LAST = ',"subjectCount":', ',"subjects":["', '","', '"]'
+_QUOTE = '"'
+
+
+def _batch_is_valid(
+    events: Sequence[Event], heads: list[tuple[str, str, str] | None], names: list[str]
+) -> bool:
+    """True only when every event passes :func:`_head` and :func:`_rest_is_valid` and every
+    pseudonym is 32 hex digits: each rule checked once over the whole batch (one regular
+    expression over all tokens, one over all envelope hashes, one over all pseudonyms)."""
+    if None in heads:
+        return False
+    try:
+        if not {e.outcome for e in events} <= _OUTCOME_SET:
+            return False
+        if max(len(e.subjects) for e in events) > MAX_SUBJECTS:
+            return False
+        tokens = [v for texts in map(_texts, events) for v in texts if v is not None]
+        if tokens:
+            joined = "\n".join(tokens) + "\n"
+            if not _TOKENS.match(joined) or joined.count("\n") != len(tokens):
+                return False
+        hashes = [e.envelope_hash for e in events if e.envelope_hash is not None]
+        if hashes:
+            joined = "\n".join(hashes) + "\n"
+            if not _HEX64S.match(joined) or len(joined) != 65 * len(hashes):
+                return False
+        for policy in {e.policy_version for e in events} - _policy_versions - {None}:
+            if not _HEX64.match(policy):  # type: ignore[arg-type]  # None was taken out
+                return False
+        for e in events:
+            count = e.subject_count
+            if (count is not None and not 0 <= count <= MAX_SAFE_INTEGER) or (
+                e.attributes and not _rest_is_valid(e)
+            ):
+                return False
+    except TypeError:  # a value of the wrong type (unhashable, not text): the slow path names it
+        return False
+    if names:
+        joined = "\n".join(names) + "\n"
+        if not _PSEUDONYMS.match(joined) or len(joined) != 33 * len(names):
+            return False
+    return True
+
+
+def encode_entries(
+    events: Sequence[Event],
+    *,
+    first_seq: int,
+    time: str,
+    epoch: str | None,
+    pseudonyms: Sequence[tuple[str, ...]],
+) -> list[bytes]:
+    """:func:`encode_entry` of each event of a batch, from sequence number ``first_seq`` on,
+    with the same bytes and, when an event breaks a rule, the same error for the first such
+    event. The batch is checked as a whole (:func:`_batch_is_valid`) and each entry is then
+    written by one f-string; a batch that fails a check is encoded event by event, which
+    raises the error :func:`encode_entry` names."""
+    if len(pseudonyms) != len(events):
+        raise ValueError("A batch needs one tuple of pseudonyms per event.")
+    heads: list[tuple[str, str, str] | None] = []
+    last: tuple[object, ...] = ()
+    head = None
+    for e in events:  # a batch's events mostly share one head: compare with the last one
+        key = (e.type, e.actor, e.recipients)
+        if key != last:
+            head, last = _head(e), key
+        heads.append(head)
+    names = [p for found in pseudonyms for p in found]
+    seqs = range(first_seq, first_seq + len(events))
+    if not events or not _batch_is_valid(events, heads, names):
+        return [
+            encode_entry(e, seq=seq, time=time, epoch=epoch, pseudonyms=found)
+            for e, seq, found in zip(events, seqs, pseudonyms, strict=True)
+        ]
+    time_part = _time_part(time, epoch)
+    epoch_part = f',"epoch":"{epoch}"'
+    policies = {e.policy_version for e in events} - {None}
+    if len(_policy_versions) + len(policies) > _HEAD_CACHE_MAX:
+        _policy_versions.clear()
+    _policy_versions.update(policies)  # type: ignore[arg-type]  # None was taken out
+    out: list[bytes] = []
+    for e, seq, head, found in zip(events, seqs, heads, pseudonyms, strict=True):
+        if e.attributes:  # rare (administration events): the general encoder
+            out.append(encode_entry(e, seq=seq, time=time, epoch=epoch, pseudonyms=found))
+            continue
+        actor, recipients, stream = head  # type: ignore[misc]  # no None: checked above
+        case, envelope, flow, message = e.case, e.envelope_hash, e.flow, e.message_id
+        policy, reason, sender = e.policy_version, e.reason, e.sender
+        count = e.subject_count if e.subject_count is not None else len(e.subjects)
+        out.append(
+            (
+                f"{actor}"
+                f"{'' if case is None else _CASE + case + _QUOTE}"
+                f"{'' if envelope is None else _ENVELOPE + envelope + _QUOTE}"
+                f"{epoch_part if found else ''}"
+                f"{'' if flow is None else _FLOW + flow + _QUOTE}"
+                f"{'' if message is None else _MESSAGE + message + _QUOTE}"
+                f"{_OUTCOME}{e.outcome}{_QUOTE}"
+                f"{'' if policy is None else _POLICY + policy + _QUOTE}"
+                f"{'' if reason is None else _REASON + reason + _QUOTE}"
+                f"{recipients}"
+                f"{'' if sender is None else _SENDER + sender + _QUOTE}"
+                f',"seq":{int(seq)}{stream}'
+                f"{_COUNT + str(int(count)) if count else ''}"
+                f"{_SUBJECTS + _BETWEEN.join(found) + _LAST if found else ''}"
+                f'{time_part}{e.type}"}}'
+            ).encode()
+        )
+    return out
 
 
 def _recipient(r: RecipientFields) -> str:

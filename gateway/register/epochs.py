@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -95,22 +96,43 @@ class EpochKeyring:
         self._cache[epoch] = key
         return key
 
-    def pseudonyms(self, epoch: str, subjects: tuple[str, ...]) -> tuple[str, ...]:
-        """:func:`pseudonym` of each subject under the epoch's key (created on first use)."""
-        if not subjects:
-            return ()
+    def _keyed_state(self, epoch: str) -> hashlib.blake2b:
         keyed = self._keyed.get(epoch)
         if keyed is None:
             key = self.key(epoch, create=True)
             if key is None:  # pragma: no cover - create=True always returns a key
                 raise KeyFileError(f"No register epoch key for {epoch}.")
             keyed = self._keyed[epoch] = hashlib.blake2b(key=key, digest_size=16)
-        out = []
-        for subject in subjects:  # copies of the keyed state: cheaper than keying each
-            state = keyed.copy()
-            state.update(subject.encode("utf-8"))
-            out.append(state.hexdigest())
-        return tuple(out)
+        return keyed
+
+    def pseudonyms(self, epoch: str, subjects: tuple[str, ...]) -> tuple[str, ...]:
+        """:func:`pseudonym` of each subject under the epoch's key (created on first use)."""
+        if not subjects:
+            return ()
+        return self.pseudonyms_of_batch(epoch, [subjects])[0]
+
+    def pseudonyms_of_batch(
+        self, epoch: str, batch: Sequence[tuple[str, ...]]
+    ) -> list[tuple[str, ...]]:
+        """:meth:`pseudonyms` of each event's subjects in a batch, in one pass; the key is read
+        (or created) only when some event names a subject."""
+        if not any(batch):
+            return [()] * len(batch)
+        copy = self._keyed_state(epoch).copy
+        out: list[tuple[str, ...]] = []
+        for subjects in batch:  # copies of the keyed state: cheaper than keying each
+            if len(subjects) == 1:  # the usual case: no list to build and convert
+                state = copy()
+                state.update(subjects[0].encode("utf-8"))
+                out.append((state.hexdigest(),))
+                continue
+            names = []
+            for subject in subjects:
+                state = copy()
+                state.update(subject.encode("utf-8"))
+                names.append(state.hexdigest())
+            out.append(tuple(names))
+        return out
 
     def expired(self, today: date, retention_months: int) -> list[str]:
         """Epochs whose retention has ended: ``end of month + retention <= today``."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 
 from gateway.errors import SluisError
 
@@ -293,25 +294,34 @@ class Frontier:
 
     def extend(self, leaves: Iterable[bytes], min_level: int = 1) -> list[tuple[int, int, bytes]]:
         """Append ``leaves`` in order; return the perfect nodes they completed whose level is
-        at least ``min_level`` (what :meth:`append` returns, filtered, in one loop)."""
+        at least ``min_level``: the nodes :meth:`append` returns leaf by leaf, filtered, here
+        in level order. Built level by level, each level's pairs hashed in one pass."""
         done: list[tuple[int, int, bytes]] = []
-        hashes = self.hashes
+        stack = self.hashes  # the pending subtree of level L is on top once lower ones are gone
         sha = hashlib.sha256
-        size = self.size
-        for leaf in leaves:
-            hashes.append(leaf)
-            position = size
-            level = 0
-            while position & 1:
-                right = hashes.pop()
-                merged = sha(_NODE + hashes.pop() + right).digest()
-                hashes.append(merged)
-                position >>= 1
-                level += 1
-                if level >= min_level:
-                    done.append((level, position, merged))
-            size += 1
-        self.size = size
+        nodes = list(leaves)
+        added = len(nodes)
+        first = self.size  # position of nodes[0] within its level
+        level = 0
+        kept: list[bytes] = []  # the new frontier subtrees, smallest first
+        while nodes:
+            if first & 1:  # a pending left sibling from the frontier
+                nodes.insert(0, stack.pop())
+                first -= 1
+            if len(nodes) & 1:  # the last one waits for its right sibling
+                kept.append(nodes.pop())
+            if not nodes:
+                break
+            nodes = [
+                sha(_NODE + left + right).digest()
+                for left, right in zip(nodes[::2], nodes[1::2], strict=True)
+            ]
+            first >>= 1
+            level += 1
+            if level >= min_level:
+                done.extend(zip(repeat(level), range(first, first + len(nodes)), nodes))
+        stack.extend(reversed(kept))
+        self.size += added
         return done
 
     def root(self) -> bytes:

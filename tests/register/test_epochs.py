@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gateway.errors import KeyFileError
 from gateway.register.epochs import EpochKeyring, add_months, epoch_end, epoch_of, pseudonym
@@ -78,3 +80,25 @@ def test_keyring_pseudonyms_are_the_keyed_hash_and_forget_a_destroyed_key(tmp_pa
     again = ring.pseudonyms("2026-11", subjects[:1])  # a new key for the month
     assert again != first[:1]
     assert again == (pseudonym(ring.key("2026-11", create=False) or b"", subjects[0]),)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=st.lists(st.lists(st.text(max_size=40), max_size=4).map(tuple), max_size=12))
+def test_batch_pseudonyms_equal_the_keyed_hash_of_each_subject(
+    tmp_path: Path, batch: list[tuple[str, ...]]
+) -> None:
+    ring = EpochKeyring(tmp_path)
+    names = ring.pseudonyms_of_batch("2026-11", batch)
+    key = ring.key("2026-11", create=False)
+    if not any(batch):  # no subject: the key is neither read nor created
+        assert names == [()] * len(batch)
+        return
+    assert key is not None
+    assert names == [tuple(pseudonym(key, s) for s in subjects) for subjects in batch]
+    assert names == [ring.pseudonyms("2026-11", subjects) for subjects in batch]
+
+
+def test_a_batch_without_subjects_creates_no_epoch_key(tmp_path: Path) -> None:
+    ring = EpochKeyring(tmp_path)
+    assert ring.pseudonyms_of_batch("2026-11", [(), ()]) == [(), ()]
+    assert not ring.path("2026-11").exists()

@@ -244,11 +244,12 @@ def test_kill_9_never_leaves_an_event_without_its_entry(
 def test_append_stores_exactly_what_the_reference_computes(log: Log) -> None:
     """The batched append (cached entry fragments, one frontier pass) against the plain
     definition: entry bytes, leaf hash, seal, stream and type, subtree hashes, subject rows."""
-    events = [transfer(i, f"contract-{i % 7}") for i in range(40)]
+    events = [transfer(i, f"contract-{i % 7}") for i in range(340)]
     events[3] = replace(events[3], subjects=("a", "b", "a"))
     events[9] = Event("checkpoint.signed", GATEWAY, attributes={"checkpointSize": 3})
     events[11] = replace(events[11], subjects=())
-    batches = [events[:1], events[1:17], events[17:18], events[18:40]]
+    # 300 entries in one batch: multi-row inserts of 128, 128, 32, 8 and 4 rows
+    batches = [events[:1], events[1:17], events[17:18], events[18:40], events[40:]]
     for batch in batches:
         log.append(batch)
     key = log.register.keyring.key("2026-11", create=False)
@@ -279,5 +280,40 @@ def test_append_stores_exactly_what_the_reference_computes(log: Log) -> None:
         "SELECT stream, event_type FROM register_entries ORDER BY seq"
     ).fetchall()
     assert [tuple(k) for k in kinds] == [(e.stream, e.type) for e in events]
+    # The store binds blobs as bytearray (cheaper in the driver): they are stored as BLOBs.
+    types = log.conn.execute(
+        "SELECT DISTINCT typeof(leaf_hash), typeof(seal), typeof(entry) FROM register_entries"
+    ).fetchall()
+    assert [tuple(t) for t in types] == [("blob", "blob", "blob")]
+    node_types = log.conn.execute("SELECT DISTINCT typeof(hash) FROM register_nodes").fetchall()
+    assert [tuple(t) for t in node_types] == [("blob",)]
     for name, seqs in subject_rows.items():
         assert store.seqs_for_pseudonyms(log.conn, [name]) == sorted(seqs)
+
+
+def test_entry_columns_of_different_lengths_insert_nothing(log: Log) -> None:
+    leaf = bytes(32)
+    with pytest.raises(ValueError, match="zip"), transaction(log.conn):
+        store.insert_entry_columns(
+            log.conn, 0, ["processing"] * 2, ["case.opened"] * 2, [leaf] * 2, [leaf], [b"{}"] * 2
+        )
+    assert store.size(log.conn) == 0
+
+
+@settings(max_examples=40)
+@given(rows=st.integers(0, 700), width=st.integers(1, 6))
+def test_multi_row_inserts_store_every_row_in_order(rows: int, width: int) -> None:
+    conn = sqlcipher3.connect(":memory:")
+    try:
+        columns = ", ".join(f"c{i}" for i in range(width))
+        conn.execute(f"CREATE TABLE t (n INTEGER PRIMARY KEY, {columns})")
+        values = [i * 10 + j for i in range(rows) for j in range(width)]
+        head = f"INSERT INTO t ({columns})"
+        store._insert_flat(conn, head, width, values)
+        found = conn.execute(f"SELECT {columns} FROM t ORDER BY n").fetchall()  # noqa: S608
+        assert [v for row in found for v in row] == values
+        if width > 1:  # a value short of a whole row is refused before any insert
+            with pytest.raises(ValueError, match="not rows of"):
+                store._insert_flat(conn, head, width, [*values, 1])
+    finally:
+        conn.close()
