@@ -18,7 +18,7 @@ import json
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from gateway.crypto.envelope import Envelope, envelope_from_json, verify_sender
@@ -64,23 +64,6 @@ ENVELOPE_REASONS_NL = {
 
 
 _REUSED = "This message id was used for another message."
-
-#: Case references begin with the minute the case was opened, counted from this moment.
-CASE_REF_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def new_case_ref(now: datetime) -> str:
-    """``case-`` and 20 hexadecimal digits: the minute the case was opened (6 digits, counted
-    from 2026-01-01, about 31 years before they wrap) and 56 random bits.
-
-    The minute puts new cases at the end of every index keyed by case reference (cases, their
-    parties, envelopes by case) instead of on a random page of each: a month's signals open
-    cases by the thousand, and with fully random references every batch rewrote (and first
-    read and decrypted) one page per case in each of those indexes. The minute tells a party
-    nothing its receipt and the case's ``openedAt`` do not; references stay unguessable.
-    """
-    minute = max(0, int((now - CASE_REF_EPOCH).total_seconds()) // 60) % 16**6
-    return f"case-{minute:06x}{secrets.token_hex(7)}"
 
 
 @dataclass(frozen=True)
@@ -379,7 +362,7 @@ class Exchange:
         if case is None:
             priority = routing_priority is True
             case = CaseRecord(
-                case_ref=new_case_ref(now),
+                case_ref=f"case-{secrets.token_hex(10)}",
                 subject_ref=header.subject_ref or "",
                 state=new_state,
                 priority=priority,
