@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from gateway.store.bulk import blob, insert_flat
 from gateway.store.database import Connection, transaction
 
 # -- nonces ---------------------------------------------------------------------------------
@@ -115,27 +116,24 @@ def insert_case(conn: Connection, case: CaseRecord) -> None:
 
 
 def insert_cases(conn: Connection, cases: Sequence[CaseRecord]) -> None:
-    conn.executemany(
-        f"INSERT INTO cases ({_CASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
-        [
-            (
-                case.case_ref,
-                case.subject_ref,
-                case.state,
-                int(case.priority),
-                case.opened_by,
-                case.opened_at,
-                case.state_since,
-                case.deadline,
-                case.closed_at,
-            )
-            for case in cases
-        ],
-    )
-    conn.executemany(
-        "INSERT OR IGNORE INTO case_parties (case_ref, party) VALUES (?, ?)",
-        [(case.case_ref, p) for case in cases for p in case.parties],
-    )
+    rows: list[object] = []
+    parties: list[object] = []
+    for case in cases:
+        rows += (
+            case.case_ref,
+            case.subject_ref,
+            case.state,
+            int(case.priority),
+            case.opened_by,
+            case.opened_at,
+            case.state_since,
+            case.deadline,
+            case.closed_at,
+        )
+        for p in case.parties:
+            parties += (case.case_ref, p)
+    insert_flat(conn, f"INSERT INTO cases ({_CASE_COLUMNS})", 9, rows)  # noqa: S608
+    insert_flat(conn, "INSERT OR IGNORE INTO case_parties (case_ref, party)", 2, parties)
 
 
 def update_case(
@@ -202,23 +200,20 @@ def get_receipts(conn: Connection, message_ids: Sequence[str]) -> dict[str, Stor
 
 
 def insert_receipts(conn: Connection, receipts: Sequence[StoredReceipt]) -> None:
-    conn.executemany(
-        f"INSERT INTO receipts ({_RECEIPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
-        [
-            (
-                r.message_id,
-                r.sender,
-                r.envelope_hash,
-                r.outcome,
-                r.receipt,
-                r.entry_seq,
-                r.tree_size,
-                r.case_ref,
-                r.reasons,
-            )
-            for r in receipts
-        ],
-    )
+    rows: list[object] = []
+    for r in receipts:
+        rows += (
+            r.message_id,
+            r.sender,
+            blob(r.envelope_hash),
+            r.outcome,
+            blob(r.receipt),
+            r.entry_seq,
+            r.tree_size,
+            r.case_ref,
+            r.reasons,
+        )
+    insert_flat(conn, f"INSERT INTO receipts ({_RECEIPT_COLUMNS})", 9, rows)  # noqa: S608
 
 
 @dataclass(frozen=True)
@@ -234,34 +229,36 @@ class NewEnvelope:
     received_seq: int
 
 
+_ENVELOPES = "INSERT INTO envelopes (message_id, sender, flow, case_ref, received_at, envelope)"
+_DELIVERIES = (
+    "INSERT INTO deliveries (recipient, message_id, flow, sender, case_ref, priority, "
+    "received_seq, received_at, size, state)"
+)
+
+
 def insert_envelopes(conn: Connection, envelopes: Sequence[NewEnvelope]) -> None:
-    conn.executemany(
-        "INSERT INTO envelopes (message_id, sender, flow, case_ref, received_at, envelope) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [
-            (e.message_id, e.sender, e.flow, e.case_ref, e.received_at, e.envelope)
-            for e in envelopes
-        ],
-    )
-    conn.executemany(
-        "INSERT INTO deliveries (recipient, message_id, flow, sender, case_ref, priority, "
-        "received_seq, received_at, size, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
-        [
-            (
+    """The sealed envelopes and one pending delivery per recipient (multi-row inserts)."""
+    rows: list[object] = []
+    for e in envelopes:
+        rows += (e.message_id, e.sender, e.flow, e.case_ref, e.received_at, blob(e.envelope))
+    insert_flat(conn, _ENVELOPES, 6, rows)
+    deliveries: list[object] = []
+    for e in envelopes:
+        size, priority = len(e.envelope), int(e.priority)
+        for r in e.recipients:
+            deliveries += (
                 r,
                 e.message_id,
                 e.flow,
                 e.sender,
                 e.case_ref,
-                int(e.priority),
+                priority,
                 e.received_seq,
                 e.received_at,
-                len(e.envelope),
+                size,
+                "pending",
             )
-            for e in envelopes
-            for r in e.recipients
-        ],
-    )
+    insert_flat(conn, _DELIVERIES, 10, deliveries)
 
 
 @dataclass(frozen=True)

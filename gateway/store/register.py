@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
 from itertools import chain
 
+from gateway.store.bulk import blob as _blob
+from gateway.store.bulk import insert_flat as _insert_flat
 from gateway.store.database import Connection
 
 #: Perfect subtrees from this level up (16 entries) are stored; smaller ones are recomputed.
@@ -30,39 +31,6 @@ class StoredCheckpoint:
 def size(conn: Connection) -> int:
     row = conn.execute("SELECT max(seq) FROM register_entries").fetchone()
     return 0 if row[0] is None else int(row[0]) + 1
-
-
-# Blobs are bound as ``bytearray``: the driver (pysqlite, as sqlcipher3 0.6 ships it) binds
-# int, float, str and bytearray directly but sends every ``bytes`` value through its adapter
-# protocol first, whose failed ``__adapt__``/``__conform__`` lookups cost about 0.9 us per value,
-# three times per register entry. The stored value is the same BLOB either way (tested).
-_blob = bytearray
-
-#: Rows per multi-row INSERT. One statement per chunk of rows costs about 0.25 us less per row
-#: than one ``executemany`` step per row; 128 rows of six values stay under SQLite's smallest
-#: host-parameter limit (999).
-INSERT_CHUNK = 128
-
-
-@cache
-def _insert_sql(head: str, width: int, rows: int) -> str:
-    one = "(" + ", ".join(["?"] * width) + ")"
-    return f"{head} VALUES {', '.join([one] * rows)}"
-
-
-def _insert_flat(conn: Connection, head: str, width: int, values: list[object]) -> None:
-    """Insert rows of ``width`` values given one after another in ``values``: chunks of
-    :data:`INSERT_CHUNK` rows, then powers of two for the rest, so a connection prepares at
-    most eight statements per table and the driver's statement cache keeps them."""
-    total = len(values) // width
-    if total * width != len(values):
-        raise ValueError(f"{len(values)} values are not rows of {width}.")
-    done, size = 0, INSERT_CHUNK
-    while done < total:
-        while size > total - done:
-            size >>= 1
-        conn.execute(_insert_sql(head, width, size), values[done * width : (done + size) * width])
-        done += size
 
 
 _ENTRIES = "INSERT INTO register_entries (seq, stream, event_type, leaf_hash, seal, entry)"

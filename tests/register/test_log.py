@@ -298,22 +298,3 @@ def test_entry_columns_of_different_lengths_insert_nothing(log: Log) -> None:
             log.conn, 0, ["processing"] * 2, ["case.opened"] * 2, [leaf] * 2, [leaf], [b"{}"] * 2
         )
     assert store.size(log.conn) == 0
-
-
-@settings(max_examples=40)
-@given(rows=st.integers(0, 700), width=st.integers(1, 6))
-def test_multi_row_inserts_store_every_row_in_order(rows: int, width: int) -> None:
-    conn = sqlcipher3.connect(":memory:")
-    try:
-        columns = ", ".join(f"c{i}" for i in range(width))
-        conn.execute(f"CREATE TABLE t (n INTEGER PRIMARY KEY, {columns})")
-        values = [i * 10 + j for i in range(rows) for j in range(width)]
-        head = f"INSERT INTO t ({columns})"
-        store._insert_flat(conn, head, width, values)
-        found = conn.execute(f"SELECT {columns} FROM t ORDER BY n").fetchall()  # noqa: S608
-        assert [v for row in found for v in row] == values
-        if width > 1:  # a value short of a whole row is refused before any insert
-            with pytest.raises(ValueError, match="not rows of"):
-                store._insert_flat(conn, head, width, [*values, 1])
-    finally:
-        conn.close()
