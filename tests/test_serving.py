@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import socket
@@ -33,6 +34,16 @@ def test_one_thread_runs_sync_workers_more_run_gthread() -> None:
     assert (options["worker_class"], options["threads"]) == ("sync", 1)
     options = gunicorn_options(Settings(threads=4))
     assert (options["worker_class"], options["threads"]) == ("gthread", 4)
+
+
+def test_a_new_worker_freezes_what_the_master_built() -> None:
+    hook = gunicorn_options(Settings())["post_fork"]
+    try:
+        before = gc.get_freeze_count()
+        hook(None, None)
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
 
 
 def test_health_through_real_gunicorn(settings: Settings, gateway_env: dict[str, str]) -> None:
