@@ -17,13 +17,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.crypto import CryptoError, SigningKey, verify_signature
-from gateway.crypto.canonical import canonical_json
+from gateway.crypto.canonical import MAX_SAFE_INTEGER, canonical_json
 from gateway.errors import SluisError
 from gateway.register import merkle
 
 RECEIPT_FORMAT = "sluis-receipt/1"
 RECEIPT_CONTEXT = b"sluis-receipt-v1\x00"
 MAX_RECEIPT_BYTES = 65536
+#: The string escaper of ``json.dumps(..., ensure_ascii=False)``, which ``canonical_json`` is.
+_json_string = json.encoder.encode_basestring
 
 
 class ReceiptInvalid(SluisError):
@@ -63,28 +65,43 @@ def build_receipt(
     root: bytes,
     proof: Sequence[bytes],
 ) -> bytes:
-    """The signed receipt as canonical JSON bytes."""
-    document: dict[str, Any] = {
-        "format": RECEIPT_FORMAT,
-        "messageId": message_id,
-        "outcome": outcome,
-        "reasons": [r.as_json() for r in reasons],
-        "caseRef": case_ref,
-        "entry": entry.decode("utf-8"),
-        "index": index,
-        "treeSize": tree_size,
-        "rootHash": root.hex(),
-        "inclusionProof": [h.hex() for h in proof],
-    }
-    signed = canonical_json(document)
-    signature = base64.urlsafe_b64encode(key.sign(RECEIPT_CONTEXT + signed)).rstrip(b"=")
-    # The canonical form with the signature differs only by that member, which sorts between
-    # "rootHash" and "treeSize" (the last member): insert it instead of encoding it all again.
-    # A test pins this to canonical_json of the whole document.
+    """The signed receipt as canonical JSON bytes (RFC 8785), written member by member.
+
+    The members are fixed, so their order is too; every string goes through the escaper that
+    ``canonical_json`` (``json.dumps``) uses, and a property test pins the bytes to
+    ``canonical_json`` of the whole document. A batch builds 500 of these after its
+    transaction; formatting them directly costs about a quarter of building and encoding a
+    dictionary each time.
+    """
+    if not 0 <= index < tree_size <= MAX_SAFE_INTEGER:
+        raise ValueError("A receipt's index lies inside its tree, within +-2**53.")
+    text = _json_string
+    listed = ",".join(
+        '{"code":%s,"messageEn":%s,"messageNl":%s,"subject":%s}'  # noqa: UP031 - hot path
+        % (text(r.code), text(r.message_en), text(r.message_nl), text(r.subject))
+        for r in reasons
+    )
+    hashes = '","'.join([h.hex() for h in proof])
+    head = (
+        '{"caseRef":%s,"entry":%s,"format":"%s","inclusionProof":[%s],"index":%d,'  # noqa: UP031
+        '"messageId":%s,"outcome":%s,"reasons":[%s],"rootHash":"%s"'
+        % (
+            "null" if case_ref is None else text(case_ref),
+            text(entry.decode("utf-8")),
+            RECEIPT_FORMAT,
+            f'"{hashes}"' if proof else "",
+            index,
+            "null" if message_id is None else text(message_id),
+            text(outcome),
+            listed,
+            root.hex(),
+        )
+    ).encode("utf-8")
     tail = b',"treeSize":%d}' % tree_size
-    if not signed.endswith(tail):  # pragma: no cover - the keys above are fixed
-        raise ValueError("A receipt's last member is its treeSize.")
-    return signed[: -len(tail)] + b',"signature":"' + signature + b'"' + tail
+    signature = base64.urlsafe_b64encode(key.sign(RECEIPT_CONTEXT + head + tail)).rstrip(b"=")
+    # With the signature the canonical form differs only by that member, which sorts between
+    # "rootHash" and "treeSize" (the last member).
+    return head + b',"signature":"' + signature + b'"' + tail
 
 
 def verify_receipt(data: bytes, gateway_public_key: bytes) -> dict[str, Any]:
