@@ -503,7 +503,7 @@ class Exchange:
                     )
                 )
             if item.new is not None:
-                envelopes.append(replace(item.new, received_seq=seq))
+                envelopes.append(item.new._replace(received_seq=seq))
         store.insert_receipts(self.conn, to_store)
         if envelopes:
             store.insert_envelopes(self.conn, envelopes)

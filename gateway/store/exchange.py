@@ -216,8 +216,9 @@ def insert_receipts(conn: Connection, receipts: Sequence[StoredReceipt]) -> None
     insert_flat(conn, f"INSERT INTO receipts ({_RECEIPT_COLUMNS})", 9, rows)  # noqa: S608
 
 
-@dataclass(frozen=True)
-class NewEnvelope:
+class NewEnvelope(NamedTuple):
+    """A sealed envelope to store, with its recipients (a named tuple: a batch makes 500)."""
+
     message_id: str
     sender: str
     flow: str
