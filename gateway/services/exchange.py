@@ -130,6 +130,8 @@ class Exchange:
         self._recipient_keys_ok: dict[tuple[str, str, datetime], bool] = {}
         self._deadlines: dict[tuple[str, date, bool], str | None] = {}
         self._decisions: dict[tuple[object, ...], Decision] = {}
+        self._grants: dict[tuple[str, str, tuple[str, ...]], RecipientFields] = {}
+        self._stamps: dict[datetime, str] = {}
         # Cases this batch opened, inserted together before anything reads or changes them.
         self._new_cases: dict[str, CaseRecord] = {}
         self._new_case_of_subject: dict[str, str] = {}
@@ -354,7 +356,7 @@ class Exchange:
     ) -> None:
         assert item.envelope is not None  # noqa: S101 - only parsed envelopes get here
         header = item.envelope.header
-        stamp = iso_time(now)
+        stamp = self._stamps.get(now) or self._stamps.setdefault(now, iso_time(now))
         parties = (sender, *(r.partner for r in header.recipients))
         routing_priority = header.routing.get("priority")
         new_state = decision.next_state or (case.state if case else "")
@@ -466,12 +468,21 @@ class Exchange:
     def _recipient_fields(
         self, flow_id: str, partner: str, fields: Sequence[str]
     ) -> RecipientFields:
+        """What the register records of one recipient: a pure function of the policy and
+        these three, asked once a batch (the answer is immutable, so events share it)."""
+        key = (flow_id, partner, tuple(fields))
+        found = self._grants.get(key)
+        if found is not None:
+            return found
         flow = self.policy.flows[flow_id]
         party = self.policy.parties[partner]
+        grant = RecipientFields(partner, "unknown", key[2])  # the engine refuses this case
         for rule in flow.recipients:
             if rule.role in party.roles:
-                return RecipientFields(partner, rule.role, tuple(fields), str(rule.legal_basis))
-        return RecipientFields(partner, "unknown", tuple(fields))  # pragma: no cover - engine
+                grant = RecipientFields(partner, rule.role, key[2], str(rule.legal_basis))
+                break
+        self._grants[key] = grant
+        return grant
 
     def _record(self, sender: str, items: list[_Item], now: datetime) -> _Recorded:
         """Append every event, then store the receipt references, envelopes and deliveries (in
@@ -600,6 +611,8 @@ def _records(entry: bytes, row: StoredReceipt) -> bool:
 
 
 def _reasons_json(reasons: Sequence[ReceiptReason]) -> str:
+    if not reasons:  # an accepted envelope's
+        return "[]"
     return json.dumps([r.as_json() for r in reasons], ensure_ascii=False, separators=(",", ":"))
 
 

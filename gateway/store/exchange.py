@@ -163,8 +163,7 @@ def add_parties(conn: Connection, case_ref: str, parties: Sequence[str]) -> None
 # -- receipts and envelopes -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StoredReceipt:
+class StoredReceipt(NamedTuple):
     """What the gateway keeps of a receipt, for idempotent resubmission: either the signed
     receipt itself (rows stored before migration 0011) or the references it is rebuilt from
     (``receipt`` empty): the transfer's register entry, the tree size of its batch, the case and
