@@ -35,6 +35,19 @@ class NoteSignatureMissing(CryptoError):
     title = "Note not signed by the expected key"
 
 
+def _canonical_b64decode(text: str) -> bytes | None:
+    """Standard padded base64, only in its one canonical spelling; None for anything else.
+
+    A lenient decoder ignores the unused low bits of the last character before the padding, so
+    several spellings decode to the same bytes and a changed signature line would still open.
+    """
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):  # not base64 at all (ValueError: not ASCII)
+        return None
+    return raw if base64.b64encode(raw).decode("ascii") == text else None
+
+
 @dataclass(frozen=True)
 class NoteVerifier:
     """A signer's name and Ed25519 public key; ``vkey`` is the C2SP verifier-key string."""
@@ -62,10 +75,9 @@ class NoteVerifier:
         if len(parts) != 3:
             raise KeyFormatError("A verifier key has the form NAME+KEYID+KEY.")
         name, key_id_hex, encoded = parts
-        try:
-            raw = base64.b64decode(encoded, validate=True)
-        except binascii.Error:
-            raise KeyFormatError("The verifier key is not valid base64.") from None
+        raw = _canonical_b64decode(encoded)
+        if raw is None:
+            raise KeyFormatError("The verifier key is not valid base64.")
         if len(raw) != 1 + PUBLIC_KEY_BYTES or raw[:1] != ED25519_ALG:
             raise KeyFormatError("The verifier key is not an Ed25519 key.")
         verifier = cls(name, raw[1:])
@@ -119,10 +131,9 @@ def open_note(note: str, verifier: NoteVerifier) -> str:
         if not line.startswith(SIGNATURE_PREFIX):
             raise NoteFormatError("Every signature line starts with an em dash and a space.")
         name, _, blob = line[len(SIGNATURE_PREFIX) :].partition(" ")
-        try:
-            raw = base64.b64decode(blob, validate=True)
-        except binascii.Error:
-            raise NoteFormatError("A signature line does not hold valid base64.") from None
+        raw = _canonical_b64decode(blob)
+        if raw is None:
+            raise NoteFormatError("A signature line does not hold valid base64.")
         if len(raw) != 4 + SIGNATURE_BYTES:
             continue  # another algorithm's signature: not ours to judge
         if name != verifier.name or raw[:4] != verifier.key_id:

@@ -66,6 +66,27 @@ def test_changed_text_is_refused() -> None:
         open_note(note, VERIFIER)
 
 
+def _respell_last_character(blob: str) -> str:
+    """The same bytes in another base64 spelling: the last character before the padding with
+    different unused low bits."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    body = blob.rstrip("=")
+    unused = {1: 2, 2: 4}[len(blob) - len(body)]
+    last = alphabet.index(body[-1])
+    respelled = alphabet[last ^ (1 << (unused - 1))]
+    return body[:-1] + respelled + blob[len(body) :]
+
+
+def test_a_signature_line_in_another_base64_spelling_does_not_open() -> None:
+    """Found by the property test below: a lenient decoder ignored the unused bits."""
+    note = sign_note(TEXT, KEY, NAME)
+    head, _, blob = note.rstrip("\n").rpartition(" ")
+    respelled = f"{head} {_respell_last_character(blob)}\n"
+    assert respelled != note
+    with pytest.raises(NoteFormatError):
+        open_note(respelled, VERIFIER)
+
+
 @settings(max_examples=200)
 @given(st.data())
 def test_any_byte_change_never_opens(data: st.DataObject) -> None:
