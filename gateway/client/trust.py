@@ -7,8 +7,6 @@ no older than ``MAX_AGE``: a stale or unverified cache is refused with the comma
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,7 +17,8 @@ from gateway.client.errors import UntrustedData
 from gateway.client.profile import Profile
 from gateway.client.session import Session
 from gateway.crypto import CryptoError
-from gateway.crypto.errors import SenderKeyRevoked, UnknownSenderKey
+from gateway.crypto.encoding import b64u_decode
+from gateway.crypto.errors import EnvelopeMalformed, SenderKeyRevoked, UnknownSenderKey
 from gateway.crypto.keys import PublicKeys
 from gateway.policy import Policy
 from gateway.policy.bundle import BundleInvalid, policy_from_bundle
@@ -35,8 +34,8 @@ def _unb64(text: Any) -> bytes:
     if not isinstance(text, str):
         raise UntrustedData("The gateway sent a malformed document.")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
+        return b64u_decode(text)
+    except EnvelopeMalformed:  # not canonical unpadded base64url, as the gateway writes it
         raise UntrustedData("The gateway sent a malformed document.") from None
 
 

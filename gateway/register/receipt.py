@@ -18,6 +18,8 @@ from typing import Any
 
 from gateway.crypto import CryptoError, SigningKey, verify_signature
 from gateway.crypto.canonical import MAX_SAFE_INTEGER, canonical_json
+from gateway.crypto.encoding import b64u_decode
+from gateway.crypto.errors import EnvelopeMalformed
 from gateway.errors import SluisError
 from gateway.register import merkle
 
@@ -111,12 +113,14 @@ def verify_receipt(data: bytes, gateway_public_key: bytes) -> dict[str, Any]:
     try:
         document = json.loads(data)
         signature_text = document.pop("signature")
-        signature = base64.urlsafe_b64decode(signature_text + "=" * (-len(signature_text) % 4))
+        signature = b64u_decode(signature_text, what="receipt signature")
         entry = document["entry"].encode("utf-8")
         index, size = int(document["index"]), int(document["treeSize"])
         root = bytes.fromhex(document["rootHash"])
         proof = [bytes.fromhex(h) for h in document["inclusionProof"]]
-    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error, EnvelopeMalformed):
+        # not JSON, a member missing or of the wrong type, or a signature not in canonical
+        # base64url (another spelling of the same bytes is refused too)
         raise ReceiptInvalid("The receipt is not a Sluis receipt.") from None
     if document.get("format") != RECEIPT_FORMAT:
         raise ReceiptInvalid("The receipt has an unknown format.")

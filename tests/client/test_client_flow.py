@@ -106,7 +106,10 @@ def test_forged_policy_is_refused(partner_side: Side, gateway: object) -> None:
         answer = real(method, url, body, headers)
         if url.endswith("/policy-bundle"):
             doc = json.loads(answer.body)
-            doc["signature"] = doc["signature"][::-1]
+            signature = doc["signature"]  # another valid signature text: one character changed
+            doc["signature"] = (
+                signature[:10] + ("B" if signature[10] == "A" else "A") + signature[11:]
+            )
             return Response(200, json.dumps(doc).encode(), "application/json")
         return answer
 

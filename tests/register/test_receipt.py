@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +16,7 @@ from gateway.register import merkle
 from gateway.register.receipt import (
     RECEIPT_CONTEXT,
     RECEIPT_FORMAT,
+    ReceiptInvalid,
     ReceiptReason,
     build_receipt,
     verify_receipt,
@@ -95,3 +97,27 @@ def test_a_built_receipt_verifies() -> None:
         proof=[],
     )
     assert verify_receipt(data, KEY.public_key)["messageId"] == "m"
+
+
+def test_a_receipt_signature_in_another_base64url_spelling_is_refused() -> None:
+    entry = b'{"type":"transfer.accepted"}'
+    data = build_receipt(
+        KEY,
+        message_id="m",
+        outcome="accepted",
+        reasons=[],
+        case_ref=None,
+        entry=entry,
+        index=0,
+        tree_size=1,
+        root=merkle.leaf_hash(entry),
+        proof=[],
+    )
+    document = json.loads(data)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    signature = document["signature"]  # 64 bytes: the last character carries 4 unused bits
+    respelled = signature[:-1] + alphabet[alphabet.index(signature[-1]) ^ 1]
+    assert base64.urlsafe_b64decode(respelled + "==") == base64.urlsafe_b64decode(signature + "==")
+    document["signature"] = respelled
+    with pytest.raises(ReceiptInvalid):
+        verify_receipt(canonical_json(document), KEY.public_key)
