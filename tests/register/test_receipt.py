@@ -81,27 +81,10 @@ def test_receipt_bytes_are_the_canonical_json_of_the_signed_document(
     assert json.loads(data) == document
 
 
-def test_a_built_receipt_verifies() -> None:
+def _one_entry_receipt() -> bytes:
+    """A receipt for the only entry of a one-entry tree."""
     entry = b'{"type":"transfer.accepted"}'
-    leaf = merkle.leaf_hash(entry)
-    data = build_receipt(
-        KEY,
-        message_id="m",
-        outcome="accepted",
-        reasons=[],
-        case_ref=None,
-        entry=entry,
-        index=0,
-        tree_size=1,
-        root=leaf,
-        proof=[],
-    )
-    assert verify_receipt(data, KEY.public_key)["messageId"] == "m"
-
-
-def test_a_receipt_signature_in_another_base64url_spelling_is_refused() -> None:
-    entry = b'{"type":"transfer.accepted"}'
-    data = build_receipt(
+    return build_receipt(
         KEY,
         message_id="m",
         outcome="accepted",
@@ -113,7 +96,14 @@ def test_a_receipt_signature_in_another_base64url_spelling_is_refused() -> None:
         root=merkle.leaf_hash(entry),
         proof=[],
     )
-    document = json.loads(data)
+
+
+def test_a_built_receipt_verifies() -> None:
+    assert verify_receipt(_one_entry_receipt(), KEY.public_key)["messageId"] == "m"
+
+
+def test_a_receipt_signature_in_another_base64url_spelling_is_refused() -> None:
+    document = json.loads(_one_entry_receipt())
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
     signature = document["signature"]  # 64 bytes: the last character carries 4 unused bits
     respelled = signature[:-1] + alphabet[alphabet.index(signature[-1]) ^ 1]

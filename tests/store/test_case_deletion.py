@@ -8,14 +8,7 @@ from pathlib import Path
 from gateway.store import Database, DatabaseKey, migrate, transaction
 from gateway.store import exchange as store
 from gateway.store import scheduler as scheduler_store
-
-STAMP = "2026-11-24T12:00:00.000Z"
-
-
-def _case(ref: str) -> store.CaseRecord:
-    return store.CaseRecord(
-        ref, f"subject-{ref}", "closed", False, "a", STAMP, STAMP, None, STAMP, ("a", "b")
-    )
+from tests.store.rows import accepted_envelope, case
 
 
 def test_deleting_a_case_removes_its_rows_by_index_not_by_scanning(tmp_path: Path) -> None:
@@ -24,28 +17,9 @@ def test_deleting_a_case_removes_its_rows_by_index_not_by_scanning(tmp_path: Pat
         with transaction(conn):
             for c in range(3):
                 ref = f"case-{c:020x}"
-                store.insert_case(conn, _case(ref))
+                store.insert_case(conn, case(ref, "closed", ("a", "b"), closed=True))
                 for m in range(4):
-                    message_id = f"m-{c}-{m}"
-                    store.insert_receipts(
-                        conn, [store.StoredReceipt(message_id, "a", bytes(32), "accepted", b"{}")]
-                    )
-                    store.insert_envelopes(
-                        conn,
-                        [
-                            store.NewEnvelope(
-                                message_id,
-                                "a",
-                                "arrears-signal",
-                                ref,
-                                STAMP,
-                                b"x",
-                                ("b", "c"),
-                                False,
-                                c * 4 + m,
-                            )
-                        ],
-                    )
+                    accepted_envelope(conn, f"m-{c}-{m}", ref, c * 4 + m, ("b", "c"))
         statements: list[str] = []
         conn.set_trace_callback(statements.append)  # type: ignore[attr-defined]
         with transaction(conn):

@@ -7,36 +7,15 @@ from pathlib import Path
 
 from gateway.store import Connection, Database, DatabaseKey, migrate, transaction
 from gateway.store import exchange as store
-
-STAMP = "2026-11-24T12:00:00.000Z"
+from tests.store.rows import STAMP, accepted_envelope, case
 
 
 def _fill(conn: Connection, count: int) -> None:
-    case = store.CaseRecord(
-        "case-" + "0" * 20, "subject-1", "signalled", False, "a", STAMP, STAMP, None, None, ("a",)
-    )
     with transaction(conn):
-        store.insert_case(conn, case)
+        store.insert_case(conn, case("case-" + "0" * 20, "signalled", ("a",)))
         for i in range(count):
-            message_id = f"m{i:021d}"
-            store.insert_receipts(
-                conn, [store.StoredReceipt(message_id, "a", bytes(32), "accepted", b"{}")]
-            )
-            store.insert_envelopes(
-                conn,
-                [
-                    store.NewEnvelope(
-                        message_id,
-                        "a",
-                        "arrears-signal",
-                        case.case_ref,
-                        STAMP,
-                        b"x",
-                        ("inbox",),
-                        priority=i % 3 == 0,
-                        received_seq=i,
-                    )
-                ],
+            accepted_envelope(
+                conn, f"m{i:021d}", "case-" + "0" * 20, i, ("inbox",), priority=i % 3 == 0
             )
         store.mark_delivery(conn, "inbox", f"m{4:021d}", state="acknowledged", at=STAMP)
 
